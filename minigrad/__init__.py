@@ -1,0 +1,26 @@
+"""minigrad: a reverse-mode autodiff engine, differentiable to any order.
+
+PyTorch's names and semantics on NumPy (CPU) and CuPy (GPU). See README.md.
+"""
+from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import (
+    Tensor, arange, as_tensor, empty, float16, float32, float64, from_numpy, full, full_like,
+    int32, int64, linspace, ones, ones_like, tensor, uint8, zeros, zeros_like,
+)
+from .tensor import bool_ as bool  # noqa: A001  (torch.bool)
+from .random import Generator, manual_seed, rand, rand_like, randint, randn, randn_like
+from .ops.elementwise import (
+    abs, add, clamp, div, exp, log, maximum, minimum, mul, neg, pow, relu, rsqrt, sigmoid, sign,
+    sqrt, sub, tanh, where,
+)
+from .ops.linalg import matmul
+from .ops.reduce import amax, amin, argmax, logsumexp, max, mean, min, norm, std, sum, var
+from .ops.shape import (
+    broadcast_to, cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze,
+)
+from .gradcheck import gradcheck, gradgradcheck, gradcheck_order
+
+clip = clamp
+concatenate = cat
+
+__version__ = "0.1.0"

@@ -1,0 +1,535 @@
+"""``Tensor``: a backend array plus what autograd needs (requires_grad, grad, grad_fn).
+
+Operators and methods follow PyTorch's names and semantics; each one is a thin
+call into an op (``minigrad.ops``), where its forward and backward live.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from .autograd import Function, is_grad_enabled, run_backward, _as_grad_outputs
+from .backends import NUMPY, Backend, backend_for_device, backend_of
+
+DEFAULT_DTYPE = numpy.float32
+_DTYPES = {
+    "float32": numpy.float32, "float": numpy.float32, "float64": numpy.float64,
+    "double": numpy.float64, "float16": numpy.float16, "int64": numpy.int64,
+    "long": numpy.int64, "int32": numpy.int32, "int": numpy.int32, "uint8": numpy.uint8,
+    "bool": numpy.bool_,
+}
+float32, float64, float16 = numpy.dtype("float32"), numpy.dtype("float64"), numpy.dtype("float16")
+int64, int32, uint8, bool_ = (numpy.dtype(n) for n in ("int64", "int32", "uint8", "bool"))
+
+
+def as_dtype(dtype) -> numpy.dtype | None:
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        if dtype not in _DTYPES:
+            raise TypeError(f"unknown dtype {dtype!r}; expected one of {sorted(_DTYPES)}")
+        return numpy.dtype(_DTYPES[dtype])
+    return numpy.dtype(dtype)
+
+
+class Tensor:
+    """A multi-dimensional array that can record operations for differentiation.
+
+    ``data`` is the backend array (numpy.ndarray on CPU, cupy.ndarray on GPU).
+    """
+
+    __array_priority__ = 1000  # numpy scalars on the left defer to our operators
+
+    def __init__(self, data, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = data
+        self.grad: Tensor | None = None
+        self.grad_fn: Function | None = None
+        self._output_nr = 0
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad=False):
+        t = cls.__new__(cls)
+        t.data, t.grad, t.grad_fn, t._output_nr, t.requires_grad = data, None, None, 0, requires_grad
+        return t
+
+    # ----- properties ------------------------------------------------------------------
+    @property
+    def _backend(self) -> Backend:
+        return backend_of(self.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> numpy.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return self._backend.device
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*reversed(range(self.ndim)))
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def _edge(self):
+        return (self.grad_fn, self._output_nr) if self.grad_fn is not None else (self, None)
+
+    # ----- conversion --------------------------------------------------------------
+    def numpy(self) -> numpy.ndarray:
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
+        return self._backend.to_numpy(self.data)
+
+    def tolist(self):
+        return self._backend.to_numpy(self.data).tolist()
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(f"item(): the tensor has {self.numel()} elements, not 1")
+        return self.data.reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor._make(self.data)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn, self.requires_grad = None, False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, not {self.data.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) is only for leaf tensors; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def clone(self) -> Tensor:
+        return _shape.Clone.apply(self)
+
+    def astype(self, dtype) -> Tensor:
+        dtype = as_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind == "f" and self.dtype.kind == "f":
+            return _ew.Cast.apply(self, to=dtype)
+        return Tensor._make(self.data.astype(dtype))
+
+    to_dtype = astype
+
+    def float(self) -> Tensor:
+        return self.astype(float32)
+
+    def double(self) -> Tensor:
+        return self.astype(float64)
+
+    def long(self) -> Tensor:
+        return self.astype(int64)
+
+    def to(self, device_or_dtype) -> Tensor:
+        """``.to('cpu' | 'cuda')`` moves the data (not differentiable); ``.to(dtype)`` casts."""
+        if isinstance(device_or_dtype, str) and device_or_dtype not in _DTYPES:
+            target = backend_for_device(device_or_dtype)
+            if target is self._backend:
+                return self
+            host = self._backend.to_numpy(self.data)
+            return Tensor._make(target.asarray(host), requires_grad=False)
+        return self.astype(device_or_dtype)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    # ----- autograd ------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False):
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        grads = _as_grad_outputs([self], None if gradient is None else [gradient], "backward")
+        if retain_graph is None:
+            retain_graph = create_graph
+        run_backward([self], grads, None, retain_graph, create_graph)
+
+    # ----- printing ------------------------------------------------------------------
+    def __repr__(self):
+        body = numpy.array2string(self._backend.to_numpy(self.data), separator=", ", prefix="tensor(")
+        extra = ""
+        if self.dtype != float32 and self.dtype.kind == "f":
+            extra += f", dtype={self.dtype}"
+        if self.device != "cpu":
+            extra += f", device='{self.device}'"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{type(self.grad_fn).__name__}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ----- arithmetic ------------------------------------------------------------------
+    def __add__(self, other):
+        return _ew.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return _ew.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return _ew.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return _ew.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return _ew.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return _ew.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return _ew.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return _ew.Div.apply(other, self)
+
+    def __pow__(self, other):
+        return _ew.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ew.pow(other, self)
+
+    def __neg__(self):
+        return _ew.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _linalg.matmul(other, self)
+
+    def __abs__(self):
+        return _ew.Abs.apply(self)
+
+    # comparisons: not differentiable, return bool tensors
+    def _compare(self, other, op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(self.data, op)(other))
+
+    def __eq__(self, other):
+        return self._compare(other, "__eq__")
+
+    def __ne__(self, other):
+        return self._compare(other, "__ne__")
+
+    def __lt__(self, other):
+        return self._compare(other, "__lt__")
+
+    def __le__(self, other):
+        return self._compare(other, "__le__")
+
+    def __gt__(self, other):
+        return self._compare(other, "__gt__")
+
+    def __ge__(self, other):
+        return self._compare(other, "__ge__")
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        return _shape.getitem(self, index)
+
+    # ----- elementwise -------------------------------------------------------------------
+    def exp(self):
+        return _ew.Exp.apply(self)
+
+    def log(self):
+        return _ew.Log.apply(self)
+
+    def sqrt(self):
+        return _ew.Sqrt.apply(self)
+
+    def rsqrt(self):
+        return _ew.Rsqrt.apply(self)
+
+    def abs(self):
+        return _ew.Abs.apply(self)
+
+    def sign(self):
+        return _ew.Sign.apply(self)
+
+    def tanh(self):
+        return _ew.Tanh.apply(self)
+
+    def sigmoid(self):
+        return _ew.Sigmoid.apply(self)
+
+    def relu(self):
+        return _ew.Relu.apply(self)
+
+    def pow(self, exponent):
+        return _ew.pow(self, exponent)
+
+    def clamp(self, min=None, max=None):
+        return _ew.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ew.maximum(self, other)
+
+    def minimum(self, other):
+        return _ew.minimum(self, other)
+
+    # ----- reductions -----------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False):
+        return _reduce.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False):
+        return _reduce.mean(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, correction=None):
+        return _reduce.var(self, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, correction=None):
+        return _reduce.std(self, dim, unbiased, keepdim, correction)
+
+    def max(self, dim=None, keepdim: bool = False):
+        return _reduce.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False):
+        return _reduce.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim: bool = False):
+        return _reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim: bool = False):
+        return _reduce.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        return _reduce.argmax(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim: bool = False):
+        return _reduce.logsumexp(self, dim, keepdim)
+
+    def norm(self, p=2, dim=None, keepdim: bool = False):
+        return _reduce.norm(self, p, dim, keepdim)
+
+    # ----- shape ----------------------------------------------------------------------
+    def reshape(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0: int, dim1: int):
+        return _shape.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return _shape.permute(self, *dims)
+
+    def unsqueeze(self, dim: int):
+        return _shape.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def expand(self, *shape):
+        return _shape.expand(self, *shape)
+
+    def expand_as(self, other):
+        return _shape.expand(self, *other.shape)
+
+    def contiguous(self):
+        return self
+
+
+def _wrap_inputs(op_name: str, inputs):
+    """Turn op inputs into tensors on one backend with one floating dtype.
+
+    Python and NumPy scalars become constants of the tensors' dtype (PyTorch's
+    rule for scalars); mixing backends or floating dtypes raises.
+    """
+    first = next((x for x in inputs if isinstance(x, Tensor)), None)
+    if first is None:
+        raise TypeError(f"{op_name}: expected at least one Tensor argument")
+    backend, dtype = first._backend, first.dtype
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if x._backend is not backend:
+                raise RuntimeError(
+                    f"{op_name}: tensors are on different backends ({backend.device} and "
+                    f"{x._backend.device}); move them with .to(device) first"
+                )
+            if x.dtype != dtype:
+                raise TypeError(
+                    f"{op_name}: tensors have different dtypes ({dtype} and {x.dtype}); "
+                    "cast one with .float() or .double() first"
+                )
+    tensors = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            tensors.append(x)
+        elif isinstance(x, (numbers.Number, numpy.generic)):
+            tensors.append(Tensor._make(backend.xp.asarray(x, dtype=dtype)))
+        else:
+            arr = backend.asarray(x)
+            if arr.dtype != dtype:
+                raise TypeError(f"{op_name}: array argument of dtype {arr.dtype}, expected {dtype}")
+            tensors.append(Tensor._make(arr))
+    return tuple(tensors), backend, dtype
+
+
+# ----- creation ------------------------------------------------------------------------------
+def _infer_dtype(data):
+    arr = numpy.asarray(data)
+    if arr.dtype.kind == "f" and not isinstance(data, numpy.ndarray):
+        return DEFAULT_DTYPE  # Python floats are float32 by default, as in PyTorch
+    if arr.dtype.kind in "iu" and not isinstance(data, numpy.ndarray):
+        return numpy.int64
+    return arr.dtype
+
+
+def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (list, scalar, array or Tensor)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    backend = backend_of(data) if device is None else backend_for_device(device)
+    dtype = as_dtype(dtype)
+    if backend is NUMPY or backend_of(data) is NUMPY:
+        host = data if backend_of(data) is NUMPY else backend_of(data).to_numpy(data)
+        arr = numpy.array(host, dtype=dtype if dtype is not None else _infer_dtype(host))
+        arr = backend.asarray(arr)
+    else:
+        arr = backend.xp.array(data, dtype=dtype)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None) -> Tensor:
+    """``data`` as a tensor, sharing memory when it is already an array of that dtype."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.astype(dtype)
+    if hasattr(data, "__array__") or type(data).__module__.startswith("cupy"):
+        dtype = as_dtype(dtype)
+        if dtype is None or data.dtype == dtype:
+            return Tensor(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array: numpy.ndarray) -> Tensor:
+    return Tensor(array)
+
+
+def _full(shape, value, dtype, requires_grad, device):
+    shape = _shape_arg(shape)
+    backend = backend_for_device(device)
+    arr = backend.xp.full(shape, value, dtype=as_dtype(dtype) or DEFAULT_DTYPE)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, (int, numpy.integer)) or s < 0:
+            raise ValueError(f"sizes must be non-negative integers, got {shape}")
+    return tuple(int(s) for s in shape)
+
+
+def zeros(*shape, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _full(shape, 0, dtype, requires_grad, device)
+
+
+def ones(*shape, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _full(shape, 1, dtype, requires_grad, device)
+
+
+def empty(*shape, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _full(shape, 0, dtype, requires_grad, device)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _full((shape,), fill_value, dtype, requires_grad, device)
+
+
+def _like(t: Tensor, value, dtype, requires_grad):
+    arr = t._backend.xp.full(t.shape, value, dtype=as_dtype(dtype) or t.dtype)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return _like(t, 0, dtype, requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return _like(t, 1, dtype, requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    return _like(t, fill_value, dtype, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    ints = all(isinstance(v, (int, numpy.integer)) for v in (start, end, step))
+    dtype = as_dtype(dtype) or (numpy.dtype(numpy.int64) if ints else numpy.dtype(DEFAULT_DTYPE))
+    arr = backend_for_device(device).xp.arange(start, end, step, dtype=dtype)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, requires_grad=False, device=None) -> Tensor:
+    arr = backend_for_device(device).xp.linspace(start, end, steps, dtype=as_dtype(dtype) or DEFAULT_DTYPE)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+from .ops import elementwise as _ew, linalg as _linalg, reduce as _reduce, shape as _shape  # noqa: E402

@@ -1,0 +1,1 @@
+"""WGAN / WGAN-GP training on MNIST with the minigrad autodiff engine."""
