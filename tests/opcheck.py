@@ -1,0 +1,169 @@
+"""One declaration per op -> forward, 1st/2nd/3rd-order gradient checks and PyTorch oracles.
+
+An ``OpCase`` says how to make float64 inputs, the minigrad function and, where
+PyTorch has the same op, the torch function. ``case_params(CASES)`` turns a list
+of cases into pytest parameters; the generic tests in ``check_*`` do the rest.
+Use it in a test module like this::
+
+    CASES = [OpCase("tanh", lambda x: x.tanh(), shapes((3, 4)), torch_fn=lambda x: x.tanh())]
+
+    @pytest.mark.parametrize("case", case_params(CASES))
+    @pytest.mark.parametrize("order", [1, 2, 3])
+    def test_gradients(case, order):
+        check_gradients(case, order)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.gradcheck import gradcheck_order
+
+try:  # PyTorch is the oracle when installed; minigrad itself never imports it
+    import torch
+except ImportError:  # pragma: no cover
+    torch = None
+
+
+@dataclass
+class OpCase:
+    """One op under one setting.
+
+    ``make_inputs(rng)`` returns float64 arrays (or other arrays for inputs that
+    are not differentiated, listed in ``nondiff``). ``fn`` and ``torch_fn`` take
+    the inputs as tensors of their library and return a tensor.
+    """
+
+    name: str
+    fn: Callable
+    make_inputs: Callable[[np.random.Generator], list]
+    torch_fn: Callable | None = None
+    nondiff: tuple[int, ...] = ()
+    max_order: int = 3
+    fast_from_order: int = 3  # orders >= this use the random-projection check
+    atol: float = 1e-5
+    rtol: float = 1e-3
+    eps: float = 1e-6
+    marks: tuple = field(default_factory=tuple)
+
+    def inputs(self, dtype=np.float64, noncontiguous=False, seed=0) -> list[minigrad.Tensor]:
+        arrays = self.make_inputs(np.random.default_rng(seed))
+        out = []
+        for i, a in enumerate(arrays):
+            a = np.asarray(a)
+            if i in self.nondiff or a.dtype.kind != "f":
+                out.append(minigrad.Tensor(a))
+                continue
+            a = a.astype(dtype)
+            if noncontiguous and a.ndim >= 1 and a.size > 1:
+                a = np.repeat(a, 2, axis=-1)[..., ::2]  # same values, strided memory
+                assert not a.flags.c_contiguous
+            out.append(minigrad.Tensor(a, requires_grad=True))
+        return out
+
+
+def shapes(*shape_list, low=-2.0, high=2.0, positive=False):
+    """An input maker for float inputs of the given shapes (uniform, away from 0 if positive)."""
+
+    def make(rng):
+        arrays = []
+        for s in shape_list:
+            a = rng.uniform(low, high, size=s)
+            if positive:
+                a = np.abs(a) + 0.5
+            arrays.append(a)
+        return arrays
+
+    return make
+
+
+def case_params(cases):
+    return [pytest.param(c, id=c.name, marks=c.marks) for c in cases]
+
+
+def relative_error(actual, expected) -> float:
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    assert actual.shape == expected.shape, f"shape {actual.shape} != expected {expected.shape}"
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-12)
+    return float(np.max(np.abs(actual - expected), initial=0.0)) / scale
+
+
+def _outputs(result):
+    return list(result) if isinstance(result, (tuple, list)) else [result]
+
+
+def check_gradients(case: OpCase, order: int, noncontiguous: bool = False) -> None:
+    """Finite-difference checks of derivative orders 1..order in float64."""
+    if order > case.max_order:
+        pytest.skip(f"{case.name} is checked up to order {case.max_order}")
+    inputs = case.inputs(noncontiguous=noncontiguous)
+    assert gradcheck_order(
+        case.fn, inputs, order=order, eps=case.eps, atol=case.atol, rtol=case.rtol,
+        fast_mode=order >= case.fast_from_order,
+    )
+
+
+def _to_torch(t: minigrad.Tensor, requires_grad: bool):
+    x = torch.from_numpy(np.array(t.data))
+    return x.requires_grad_(requires_grad and x.is_floating_point())
+
+
+def check_against_torch(case: OpCase, dtype=np.float64) -> None:
+    """Forward, gradients, and create_graph second gradients match PyTorch.
+
+    float64: relative error <= 1e-10; float32: <= 1e-5 (forward and first gradients).
+    """
+    if torch is None:
+        pytest.skip("PyTorch is not installed")
+    if case.torch_fn is None:
+        pytest.skip(f"{case.name} has no PyTorch counterpart")
+    tol = 1e-10 if dtype == np.float64 else 1e-5
+    ours_in = case.inputs(dtype=dtype)
+    theirs_in = [_to_torch(t, t.requires_grad) for t in ours_in]
+    ours_out = _outputs(case.fn(*ours_in))
+    theirs_out = _outputs(case.torch_fn(*theirs_in))
+    for k, (o, t) in enumerate(zip(ours_out, theirs_out)):
+        err = relative_error(o.detach().numpy(), t.detach().numpy())
+        assert err <= tol, f"{case.name}: forward output {k} differs from torch by {err:.2e}"
+
+    diff = [i for i, t in enumerate(ours_in) if t.requires_grad]
+    rng = np.random.default_rng(1)
+    pairs = [(o, t) for o, t in zip(ours_out, theirs_out) if o.requires_grad]
+    if not pairs or not diff:
+        return
+    cot = [rng.standard_normal(o.shape).astype(dtype) for o, _ in pairs]
+    ours_g = minigrad.grad([o for o, _ in pairs], [ours_in[i] for i in diff],
+                           [minigrad.tensor(c) for c in cot], create_graph=True, allow_unused=True)
+    theirs_g = torch.autograd.grad([t for _, t in pairs], [theirs_in[i] for i in diff],
+                                   [torch.from_numpy(c) for c in cot], create_graph=True, allow_unused=True)
+    for i, g, tg in zip(diff, ours_g, theirs_g):
+        if g is None or tg is None:
+            assert (g is None or not np.any(g.numpy())) and (tg is None or not torch.any(tg)), \
+                f"{case.name}: gradient of input {i} is None on one side only"
+            continue
+        err = relative_error(g.detach().numpy(), tg.detach().numpy())
+        assert err <= tol, f"{case.name}: gradient of input {i} differs from torch by {err:.2e}"
+    if dtype != np.float64:
+        return
+
+    # second order: d/d inputs of <grads, w> for a random w, through create_graph
+    live = [(g, tg) for g, tg in zip(ours_g, theirs_g) if g is not None and tg is not None
+            and g.requires_grad and tg.requires_grad]
+    if not live:
+        return
+    ws = [rng.standard_normal(g.shape) for g, _ in live]
+    ours_s = sum(((g * minigrad.tensor(w)).sum() for (g, _), w in zip(live, ws)), minigrad.tensor(0.0, dtype="float64"))
+    theirs_s = sum((tg * torch.from_numpy(w)).sum() for (_, tg), w in zip(live, ws))
+    if not ours_s.requires_grad:
+        return
+    ours_h = minigrad.grad(ours_s, [ours_in[i] for i in diff], allow_unused=True)
+    theirs_h = torch.autograd.grad(theirs_s, [theirs_in[i] for i in diff], allow_unused=True)
+    for i, h, th in zip(diff, ours_h, theirs_h):
+        h = np.zeros(ours_in[i].shape) if h is None else h.numpy()
+        th = np.zeros(ours_in[i].shape) if th is None else th.numpy()
+        err = relative_error(h, th)
+        assert err <= tol, f"{case.name}: second gradient of input {i} differs from torch by {err:.2e}"
