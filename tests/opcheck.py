@@ -56,7 +56,7 @@ class OpCase:
         for i, a in enumerate(arrays):
             a = np.asarray(a)
             if i in self.nondiff or a.dtype.kind != "f":
-                out.append(minigrad.Tensor(a))
+                out.append(minigrad.Tensor(a.astype(dtype) if a.dtype.kind == "f" else a))
                 continue
             a = a.astype(dtype)
             if noncontiguous and a.ndim >= 1 and a.size > 1:

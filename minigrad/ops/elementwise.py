@@ -236,6 +236,9 @@ class MaskedScale(Function):
     def backward(self, gy):
         return MaskedScale.apply(gy, mask=self.mask)
 
+    def release_saved(self):
+        self.mask = None
+
 
 class Relu(Function):
     """y = max(a, 0); da = gy * [a > 0] (so relu'(0) = 0, as in PyTorch)."""
