@@ -24,3 +24,6 @@ clip = clamp
 concatenate = cat
 
 __version__ = "0.1.0"
+
+from . import nn, optim  # noqa: E402
+from .serialization import load, save  # noqa: E402

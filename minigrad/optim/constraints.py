@@ -1,0 +1,30 @@
+"""Weight clipping, the original WGAN's Lipschitz constraint on the critic."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+def clip_weights_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clamp every parameter to [-clip_value, clip_value] in place.
+
+    Call it after each critic update, as the WGAN paper (c = 0.01) and the seeds do::
+
+        critic_opt.step()
+        clip_weights_(critic.parameters(), 0.01)
+
+    It is a separate call rather than an optimizer option because it is a
+    constraint on the model, not part of the update rule: it applies to every
+    parameter (batch-norm scales included, as in the reference code), whatever
+    the optimizer. The arrays are clipped in place (``out=``), so nothing that
+    holds them is invalidated.
+    """
+    if clip_value <= 0:
+        raise ValueError(f"clip_value must be positive, got {clip_value}")
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    with no_grad():
+        for p in parameters:
+            p._backend.xp.clip(p.data, -clip_value, clip_value, out=p.data)
