@@ -170,7 +170,7 @@ class Function:
         try:
             raw = fn.forward(*(t.data for t in tensors))
         except ValueError as exc:
-            if "broadcast" not in str(exc) and "mismatch" not in str(exc):
+            if "could not be broadcast" not in str(exc):
                 raise
             shapes = " and ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__}: incompatible shapes {shapes} ({exc})") from None

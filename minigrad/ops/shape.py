@@ -177,10 +177,9 @@ class IndexScatter(Function):
 def getitem(x: Tensor, index) -> Tensor:
     index = _raw_index(index)
     try:
-        x.data[index]  # validate cheaply on a view before recording
+        return GetItem.apply(x, index=index)
     except IndexError as exc:
         raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
-    return GetItem.apply(x, index=index)
 
 
 class Cat(Function):
