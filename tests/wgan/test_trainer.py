@@ -1,0 +1,83 @@
+"""The step functions: which gradients each update computes, float32, the random streams."""
+import numpy as np
+import pytest
+
+from wgan.config import resolve_config
+from wgan.trainer import Trainer, stream_seeds
+
+from .conftest import MNIST_DIR
+
+TOY = {"dataset": "8gaussians", "batch_size": 8, "n_samples": 8, "iters": 3}
+
+
+def grads(module):
+    return {n: None if p.grad is None else p.grad.numpy().copy() for n, p in module.named_parameters()}
+
+
+@pytest.mark.parametrize("loss", ["gan", "wgan", "wgan-gp"])
+def test_each_update_touches_only_its_network(loss):
+    trainer = Trainer(resolve_config({**TOY, "loss": loss}))
+    trainer.critic_step()
+    assert all(g is None for g in grads(trainer.generator).values())  # fake made under no_grad
+    critic_grads = grads(trainer.critic)
+    assert all(g is not None for g in critic_grads.values())
+    trainer.generator_step()
+    assert all(g is not None for g in grads(trainer.generator).values())
+    after = grads(trainer.critic)  # the generator step accumulated nothing into the critic
+    assert all(np.array_equal(critic_grads[n], after[n]) for n in critic_grads)
+    assert all(p.requires_grad for p in trainer.critic.parameters())
+
+
+def test_everything_is_float32():
+    trainer = Trainer(resolve_config({**TOY, "loss": "wgan-gp"}))
+    trainer.train_step()
+    for module in (trainer.generator, trainer.critic):
+        assert {p.dtype for p in module.parameters()} == {np.dtype("float32")}
+        assert {p.grad.dtype for p in module.parameters()} == {np.dtype("float32")}
+    assert trainer.samples().dtype == np.float32
+    state = trainer.c_opt.state_dict()["state"]
+    assert {a.dtype for entry in state.values() for a in entry.values() if hasattr(a, "dtype")} == \
+        {np.dtype("float32")}
+
+
+def test_weight_clipping_after_every_critic_step():
+    trainer = Trainer(resolve_config({**TOY, "loss": "wgan", "clip": 0.003}))
+    trainer.critic_step()
+    assert max(np.abs(p.detach().numpy()).max() for p in trainer.critic.parameters()) <= 0.003
+
+
+def test_metrics_of_a_step():
+    trainer = Trainer(resolve_config({**TOY, "loss": "wgan-gp", "n_critic": 3}))
+    record = trainer.train_step()
+    assert record["step"] == 1 and record["critic_iters"] == 3 and trainer.critic_iterations == 3
+    assert record["wasserstein"] == pytest.approx(record["d_real"] - record["d_fake"])
+    assert record["critic_loss"] == pytest.approx(
+        record["d_fake"] - record["d_real"] + 0.1 * record["gradient_penalty"], rel=1e-4, abs=1e-6)
+
+
+def test_streams_are_independent_and_seeded():
+    assert stream_seeds(0) == stream_seeds(0)
+    assert len(set(stream_seeds(0).values())) == len(stream_seeds(0))
+    assert stream_seeds(0) != stream_seeds(1)
+    a = Trainer(resolve_config({**TOY, "seed": 4}))
+    b = Trainer(resolve_config({**TOY, "seed": 4}))
+    assert a.train_step()["critic_loss"] == b.train_step()["critic_loss"]
+    assert np.array_equal(a.samples(), b.samples())
+
+
+@pytest.mark.parametrize("options", [
+    {**TOY, "loss": "wgan-gp"},
+    {"model": "dcgan", "loss": "gan", "data_dir": str(MNIST_DIR), "limit_images": 16,  # dropout
+     "batch_size": 2, "n_samples": 4},
+])
+def test_training_never_draws_from_the_global_generator(options):
+    """Every draw (z, GP weights, dropout masks, data order) comes from the run's own streams."""
+    from minigrad.random import default_generator
+
+    if "data_dir" in options and not MNIST_DIR.is_dir():
+        pytest.skip(f"MNIST not present at {MNIST_DIR}")
+    trainer = Trainer(resolve_config(options))
+    before = default_generator.get_state()
+    trainer.train_step()
+    trainer.samples()
+    assert default_generator.get_state() == before
