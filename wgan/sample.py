@@ -47,7 +47,7 @@ def generate(run_dir: Path, n: int, label: int | None,
     import minigrad
 
     from .outputs import to_unit_range
-    from .trainer import load_generator
+    from .trainer import generate, load_generator
 
     config, spec, generator = load_generator(run_dir)
     if label is not None and not spec.conditional:
@@ -57,12 +57,11 @@ def generate(run_dir: Path, n: int, label: int | None,
         raise ValueError(f"--label must be a digit 0..9, got {label}")
     z = spec.sample_latent(n, minigrad.Generator(seed))
     labels = None
-    with minigrad.no_grad():
-        if spec.conditional:
-            labels = np.full(n, label) if label is not None else np.arange(n) % 10
-            x = generator(z, minigrad.tensor(labels.astype(np.int64)))
-        else:
-            x = generator(z)
+    if spec.conditional:
+        labels = np.full(n, label) if label is not None else np.arange(n) % 10
+        x = generate(generator, z, minigrad.tensor(labels.astype(np.int64)))
+    else:
+        x = generate(generator, z)
     x = x.numpy()
     if spec.data_kind == "toy":
         return x.astype(np.float32), None, "toy"

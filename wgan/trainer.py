@@ -292,15 +292,9 @@ class Trainer:
 
     # ----- samples -------------------------------------------------------------------------
     def samples(self) -> np.ndarray:
-        """The generator's output for the fixed noise, in eval mode: images (N, 1, 28, 28) in
-        [0, 1] or points (N, 2)."""
-        self.generator.eval()
-        try:
-            with minigrad.no_grad():
-                z = self.fixed_z
-                x = self.generator(z, self.fixed_labels) if self.spec.conditional else self.generator(z)
-        finally:
-            self.generator.train()
+        """The generator's output for the fixed noise (see ``generate``): images
+        (N, 1, 28, 28) in [0, 1] or points (N, 2)."""
+        x = generate(self.generator, self.fixed_z, self.fixed_labels if self.spec.conditional else None)
         x = x.cpu().numpy()
         return x if self.spec.data_kind == "toy" else outputs.to_unit_range(x, self.spec.output_range)
 
@@ -540,6 +534,28 @@ def train(config: Config | None, run_dir: str | Path, *, resume: bool = False,
     if stop:
         return RunResult("interrupted", trainer.step, run_dir, stop.signum)
     return RunResult("completed", trainer.step, run_dir)
+
+
+def generate(generator: nn.Module, z: minigrad.Tensor, labels: minigrad.Tensor | None = None
+             ) -> minigrad.Tensor:
+    """Samples G(z[, labels]) without a graph, normalised with batch statistics.
+
+    BatchNorm generators sample in training mode, as PyTorch's DCGAN example does: their
+    running averages (Keras' momentum 0.99 in the DCGAN post) lag behind a generator that
+    changes every step, and early in training eval-mode samples come out blank (measured:
+    a DCGAN at step 400 gave all-black eval-mode grids and digit-like train-mode ones). The
+    running statistics are restored afterwards, so sampling never changes the model.
+    """
+    saved = [(b, b.data.copy()) for b in generator.buffers()]
+    was_training = generator.training
+    generator.train()
+    try:
+        with minigrad.no_grad():
+            return generator(z) if labels is None else generator(z, labels)
+    finally:
+        for buffer, data in saved:
+            buffer.data[...] = data
+        generator.train(was_training)
 
 
 def load_generator(run_dir: str | Path) -> tuple[Config, ModelSpec, nn.Module]:
