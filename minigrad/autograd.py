@@ -235,6 +235,8 @@ def run_backward(
     ``.grad`` is touched (``minigrad.grad``); only the part of the graph that
     leads to ``inputs`` is walked.
     """
+    from .tensor import Tensor
+
     buffers: dict = {}
 
     def add(key, g):
@@ -271,8 +273,6 @@ def run_backward(
                 if targets is not None and (id(node), i) in targets and g is not None:
                     buffers[(id(node), i)] = g  # kept as the answer for a non-leaf input
                 if g is None:
-                    from .tensor import Tensor
-
                     g = Tensor(node.backend.xp.zeros(shape, dtype))
                 grads.append(g)
             node.needs_input_grad = tuple(
