@@ -9,7 +9,7 @@ import numbers
 
 import numpy
 
-from .autograd import Function, is_grad_enabled, run_backward, _as_grad_outputs
+from .autograd import Function, run_backward, _as_grad_outputs
 from .backends import NUMPY, Backend, backend_for_device, backend_of
 
 DEFAULT_DTYPE = numpy.float32
