@@ -244,6 +244,8 @@ class Relu(Function):
     """y = max(a, 0); da = gy * [a > 0] (so relu'(0) = 0, as in PyTorch)."""
 
     def forward(self, a):
+        if not self.needs_input_grad:  # no graph (e.g. G(z) in a critic step): skip the mask
+            return self.xp.maximum(a, 0)
         self.mask = (a > 0).astype(a.dtype)
         return a * self.mask
 
