@@ -1,0 +1,110 @@
+"""wgan.score: cutting sample grids back into tiles, the classifier, and the class coverage of a
+run, on real MNIST digits (which must show all ten classes) and on noise (which must not)."""
+import json
+
+import numpy as np
+import pytest
+
+import minigrad
+from wgan import outputs, score
+from wgan.data import load_images
+
+from .conftest import MNIST_DIR, needs_mnist
+
+
+def test_grid_tiles_round_trip():
+    rng = np.random.default_rng(0)
+    images = np.round(rng.random((13, 1, 28, 28)) * 255).astype(np.float32) / 255  # uint8-exact
+    grid = outputs.image_grid(images, ncol=4)
+    tiles = score.grid_tiles(grid)
+    assert tiles.shape == (16, 1, 28, 28)  # 4 rows of 4, the last three cells empty
+    np.testing.assert_array_equal(tiles[:13], images)
+    assert not tiles[13:].any()
+
+
+@pytest.mark.parametrize("shape", [(485, 484), (484, 400), (30, 30), (484, 484, 2, 1)])
+def test_grid_tiles_rejects_other_pictures(shape):
+    with pytest.raises(ValueError, match="not a sample grid"):
+        score.grid_tiles(np.zeros(shape, np.uint8))
+
+
+def test_train_seconds_accumulate(tmp_path):
+    for step, secs in ((1, 2.0), (2, 3.0), (3, None)):
+        outputs.append_metrics(tmp_path, {"step": step, "sec_per_step": secs})
+    assert score.train_seconds_by_step(tmp_path) == {1: 2.0, 2: 5.0, 3: 5.0}
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    images, labels = load_images("mnist", "test", MNIST_DIR, download=False)
+    return images[:2000], labels[:2000]
+
+
+@pytest.fixture(scope="module")
+def classifier(mnist_test):
+    """Trained on 5000 real training images for three epochs: enough to tell digits apart."""
+    images, labels = load_images("mnist", "train", MNIST_DIR, download=False)
+    return score.train_classifier(score._unit(images[:5000]), labels[:5000], epochs=3)
+
+
+@needs_mnist
+def test_classifier_learns_digits(classifier, mnist_test):
+    images, labels = mnist_test
+    accuracy = (score.predict_proba(classifier, score._unit(images)).argmax(1) == labels).mean()
+    assert accuracy > 0.85
+
+
+def _fake_run(run_dir, grids, dataset="mnist"):
+    """A run directory with config.json, metrics.jsonl and one sample grid per (step, images)."""
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps({"settings": {"dataset": dataset}}))
+    for step, images in grids:
+        outputs.save_image_grid(outputs.sample_path(run_dir, step), images)
+    for step in range(1, max(s for s, _ in grids) + 1):
+        outputs.append_metrics(run_dir, {"step": step, "sec_per_step": 0.5})
+    return run_dir
+
+
+@needs_mnist
+def test_real_digits_show_all_classes_and_noise_does_not(tmp_path, classifier, mnist_test):
+    images, labels = mnist_test
+    digits = score._unit(np.concatenate([images[labels == k][:6] for k in range(10)]))[:64]
+    noise = np.random.default_rng(1).random((64, 1, 28, 28)).astype(np.float32)
+    run = _fake_run(tmp_path / "run", [(0, noise), (10, noise), (20, digits), (30, digits)])
+    scores = score.score_run(run, classifier, threshold=0.9)
+    assert [s.step for s in scores] == [0, 10, 20, 30]
+    assert len(scores[0].classes(min_count=2)) < 10
+    first = score.first_all_classes(scores, min_count=2)
+    assert first is not None and first.step == 20 and first.train_seconds == 10.0
+    assert scores[2].confident > 0.5 > scores[0].confident  # sure of real digits, not of noise
+
+
+@needs_mnist
+def test_cli_writes_scores_and_plot(tmp_path, classifier, mnist_test, capsys):
+    images, labels = mnist_test
+    digits = score._unit(np.concatenate([images[labels == k][:7] for k in range(10)]))[:64]
+    run = _fake_run(tmp_path / "run", [(5, digits)])
+    saved = tmp_path / "classifier.npz"
+    minigrad.save({"version": score.CLASSIFIER_VERSION, "dataset": "mnist", "test_accuracy": 0.9,
+                   "train_images": 3000, "state": classifier.state_dict()}, saved)
+    plot = tmp_path / "coverage.png"
+    assert score.main([str(run), "--classifier", str(saved), "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "all ten classes: first at step 5" in out
+    written = json.loads((run / score.SCORES_FILE).read_text())
+    assert written["first_all_classes"] == {"step": 5, "train_seconds": 2.5}
+    assert sum(written["grids"][0]["counts"]) > 50
+    assert plot.stat().st_size > 0
+
+
+def test_cli_refuses_runs_without_classes(tmp_path, capsys):
+    run = _fake_run(tmp_path / "toy", [(0, np.zeros((4, 1, 28, 28), np.float32))], "8gaussians")
+    with pytest.raises(SystemExit):
+        score.main([str(run)])
+    assert "'8gaussians' has no classes to score" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        score.main([str(tmp_path / "missing")])
+    assert "not a run directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        score.main([str(run), "--threshold", "1.5"])
+    assert "probability" in capsys.readouterr().err

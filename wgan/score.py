@@ -1,0 +1,308 @@
+"""``python -m wgan.score RUN [RUN ...]``: which digit classes a run's fixed-noise grids show.
+
+"Recognisable digits of all ten classes" is a judgment by eye; this makes it repeatable.  A
+small CNN classifier, trained with minigrad on the real training images of the run's dataset
+(and cached), labels every tile of every ``samples/step_XXXXXX.png`` grid the run wrote.  A
+class counts as *shown* at a step when at least ``--min-count`` tiles are given that class
+with probability >= ``--threshold``.  For each run it prints, and writes to ``RUN/scores.json``:
+
+* per saved grid: the classes shown, the tiles per class, the confident fraction, and the
+  training seconds up to that step (the sum of ``sec_per_step`` in ``metrics.jsonl``);
+* the first step, and its training time, at which all ten classes are shown.
+
+``--plot FILE`` draws classes shown against generator step for all the runs in one picture.
+
+A confident classifier is a proxy, not a person: it can be sure of a stroke no one would call
+a 4.  Use it to find the step, then look at that grid (the README does both).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import NUM_CLASSES, cache_dir, load_images
+from .outputs import SAMPLES_DIR, read_metrics, write_text_atomic
+
+SCORES_FILE = "scores.json"
+CLASSIFIER_FILE = "classifier.npz"
+CLASSIFIER_VERSION = 1
+IMAGE_SIZE = 28
+GRID_PAD, GRID_SCALE = 2, 2  # as wgan.outputs.image_grid draws them
+
+
+# ----------------------------------------------------------------------------- the classifier
+
+def build_classifier(seed: int = 0):
+    """A small CNN: two 5x5 stride-2 convs (32, 64) with ReLU, then Linear 3136 -> 10.
+    Input (N, 1, 28, 28) in [0, 1]; output logits (N, 10)."""
+    import minigrad
+    from minigrad import nn
+
+    minigrad.manual_seed(seed)  # PyTorch's default init draws from the global generator
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 5, stride=2, padding=2), nn.ReLU(),
+        nn.Conv2d(32, 64, 5, stride=2, padding=2), nn.ReLU(),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, NUM_CLASSES))
+
+
+def predict_proba(model, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Class probabilities (N, 10) float64 for images (N, 1, 28, 28) in [0, 1]."""
+    import minigrad
+    import minigrad.nn.functional as F
+
+    out = []
+    with minigrad.no_grad():
+        for i in range(0, len(images), batch_size):
+            x = minigrad.tensor(np.asarray(images[i:i + batch_size], np.float32))
+            out.append(F.softmax(model(x), dim=1).numpy().astype(np.float64))
+    return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES))
+
+
+def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 3,
+                     batch_size: int = 128, lr: float = 1e-3, seed: int = 0):
+    """Fit :func:`build_classifier` with Adam and cross-entropy; returns the model (eval mode)."""
+    import minigrad
+    import minigrad.nn.functional as F
+
+    model = build_classifier(seed)
+    opt = minigrad.optim.Adam(model.parameters(), lr=lr)
+    order = np.random.default_rng(seed)
+    for _ in range(epochs):
+        perm = order.permutation(len(train_x))
+        for i in range(0, len(perm), batch_size):
+            idx = perm[i:i + batch_size]
+            loss = F.cross_entropy(model(minigrad.tensor(train_x[idx])), train_y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return model.eval()
+
+
+def _unit(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
+    return (images.astype(np.float32) / 255.0)[:, None]
+
+
+def load_or_train_classifier(dataset: str, data_dir: str | None = None, path: Path | None = None,
+                             retrain: bool = False, log=print):
+    """The cached classifier for ``dataset`` (``~/.cache/wgan/<dataset>/classifier.npz`` unless
+    ``path``), trained on that dataset's training images and checked on its test images first
+    if it is missing, from another version, or ``retrain``.  Returns (model, test accuracy)."""
+    import minigrad
+
+    path = Path(path) if path else cache_dir(dataset) / CLASSIFIER_FILE
+    if path.is_file() and not retrain:
+        saved = minigrad.load(path)
+        if saved.get("version") == CLASSIFIER_VERSION and saved.get("dataset") == dataset:
+            model = build_classifier()
+            model.load_state_dict(saved["state"])
+            return model.eval(), saved["test_accuracy"]
+        log(f"{path}: classifier from another version or dataset; training a new one")
+    train_images, train_labels = load_images(dataset, "train", data_dir)
+    test_images, test_labels = load_images(dataset, "test", data_dir)
+    log(f"training the {dataset} classifier on {len(train_images)} images (about a minute) ...")
+    model = train_classifier(_unit(train_images), train_labels)
+    accuracy = float((predict_proba(model, _unit(test_images)).argmax(1) == test_labels).mean())
+    log(f"classifier test accuracy {accuracy:.4f} on {len(test_images)} images; saved to {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    minigrad.save({"version": CLASSIFIER_VERSION, "dataset": dataset, "test_accuracy": accuracy,
+                   "train_images": len(train_images), "state": model.state_dict()}, path)
+    return model, accuracy
+
+
+# ----------------------------------------------------------------------------- the grids
+
+def grid_tiles(grid: np.ndarray, pad: int = GRID_PAD, scale: int = GRID_SCALE,
+               size: int = IMAGE_SIZE) -> np.ndarray:
+    """Cut a picture drawn by ``wgan.outputs.image_grid`` back into its images: uint8 (rows,
+    cols) -> float32 (N, 1, size, size) in [0, 1], row by row.  Empty cells of a last row
+    that is not full are included (all zero)."""
+    grid = np.asarray(grid)
+    if grid.ndim == 3:  # RGB(A) written by some other tool: take the first channel
+        grid = grid[..., 0]
+    if grid.ndim != 2 or grid.shape[0] % scale or grid.shape[1] % scale:
+        raise ValueError(f"not a sample grid: shape {grid.shape} is not a 2-D picture "
+                         f"enlarged {scale}x")
+    small = grid[::scale, ::scale].astype(np.float32) / 255.0
+    cell = size + pad
+    rows, cols = (small.shape[0] - pad) / cell, (small.shape[1] - pad) / cell
+    if rows != int(rows) or cols != int(cols) or rows < 1 or cols < 1:
+        raise ValueError(f"not a sample grid: {grid.shape} does not split into {size}x{size} "
+                         f"images with {pad}-pixel borders enlarged {scale}x")
+    tiles = [small[pad + r * cell:pad + r * cell + size, pad + c * cell:pad + c * cell + size]
+             for r in range(int(rows)) for c in range(int(cols))]
+    return np.stack(tiles)[:, None]
+
+
+@dataclass
+class GridScore:
+    step: int
+    counts: list[int]          # tiles given each class with probability >= threshold
+    confident: float           # fraction of tiles with some class >= threshold
+    train_seconds: float | None
+
+    def classes(self, min_count: int) -> list[int]:
+        return [k for k, c in enumerate(self.counts) if c >= min_count]
+
+
+def score_grid(model, grid: np.ndarray, threshold: float) -> tuple[list[int], float]:
+    probs = predict_proba(model, grid_tiles(grid))
+    sure = probs.max(1) >= threshold
+    counts = np.bincount(probs.argmax(1)[sure], minlength=NUM_CLASSES)
+    return counts.tolist(), float(sure.mean())
+
+
+def sample_grids(run_dir: Path) -> list[tuple[int, Path]]:
+    """(step, path) of the run's sample grids in step order."""
+    found = []
+    for path in sorted((Path(run_dir) / SAMPLES_DIR).glob("step_*.png")):
+        try:
+            found.append((int(path.stem[len("step_"):]), path))
+        except ValueError:
+            continue
+    return found
+
+
+def train_seconds_by_step(run_dir: Path) -> dict[int, float]:
+    """Cumulative training seconds (sum of ``sec_per_step``) at each logged generator step."""
+    total, out = 0.0, {}
+    for record in sorted(read_metrics(run_dir), key=lambda r: r["step"]):
+        total += record.get("sec_per_step") or 0.0
+        out[record["step"]] = total
+    return out
+
+
+def score_run(run_dir: Path, model, threshold: float) -> list[GridScore]:
+    import imageio.v2 as imageio
+
+    seconds = train_seconds_by_step(run_dir)
+    scores = []
+    for step, path in sample_grids(run_dir):
+        try:
+            counts, confident = score_grid(model, imageio.imread(path), threshold)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+        scores.append(GridScore(step, counts, confident, seconds.get(step)))
+    return scores
+
+
+def first_all_classes(scores: list[GridScore], min_count: int) -> GridScore | None:
+    return next((s for s in scores if len(s.classes(min_count)) == NUM_CLASSES), None)
+
+
+def run_dataset(run_dir: Path) -> str:
+    """The run's dataset from its config.json, which must be an image dataset."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise ValueError(f"{run_dir} is not a run directory (no config.json)")
+    dataset = json.loads(path.read_text())["settings"]["dataset"]
+    if dataset not in ("mnist", "fashion-mnist"):
+        raise ValueError(f"{run_dir}: dataset {dataset!r} has no classes to score "
+                         f"(only mnist and fashion-mnist runs)")
+    return dataset
+
+
+def save_plot(path: Path, results: dict[str, list[GridScore]], min_count: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, scores in results.items():
+        ax.plot([s.step for s in scores], [len(s.classes(min_count)) for s in scores],
+                marker=".", label=name)
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("digit classes shown")
+    ax.set_ylim(0, NUM_CLASSES + 0.5)
+    ax.set_yticks(range(0, NUM_CLASSES + 1, 2))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("classes the classifier finds in the fixed-noise grid")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a probability in (0, 1], got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .train import positive_int
+
+    p = argparse.ArgumentParser(prog="python -m wgan.score", description=__doc__.split("\n\n")[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run directories of wgan.train")
+    p.add_argument("--threshold", type=_probability, default=0.9,
+                   help="probability a tile needs to count for its class (default: 0.9)")
+    p.add_argument("--min-count", type=positive_int, default=1,
+                   help="tiles a class needs in one grid to count as shown (default: 1)")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="where the dataset's IDX files are (to train the classifier)")
+    p.add_argument("--classifier", metavar="FILE",
+                   help="classifier file (default: ~/.cache/wgan/<dataset>/classifier.npz)")
+    p.add_argument("--retrain", action="store_true", help="train the classifier again")
+    p.add_argument("--plot", metavar="FILE.png", help="plot classes shown against step")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    try:
+        datasets = {run: run_dataset(Path(run)) for run in args.runs}
+    except ValueError as exc:
+        parser.error(str(exc))
+    models = {}
+    results = {}
+    for run, dataset in datasets.items():
+        if dataset not in models:
+            models[dataset] = load_or_train_classifier(dataset, args.data_dir, args.classifier,
+                                                       args.retrain, log)
+        model, accuracy = models[dataset]
+        try:
+            scores = score_run(Path(run), model, args.threshold)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        results[run] = scores
+        first = first_all_classes(scores, args.min_count)
+        summary = {"threshold": args.threshold, "min_count": args.min_count,
+                   "classifier_test_accuracy": accuracy,
+                   "first_all_classes": None if first is None else
+                   {"step": first.step, "train_seconds": first.train_seconds},
+                   "grids": [vars(s) for s in scores]}
+        write_text_atomic(Path(run) / SCORES_FILE, json.dumps(summary, indent=1) + "\n")
+        print(f"{run}: {len(scores)} grids; classifier test accuracy {accuracy:.4f}")
+        for s in scores:
+            shown = s.classes(args.min_count)
+            secs = "" if s.train_seconds is None else f"  {s.train_seconds / 60:7.1f} min"
+            print(f"  step {s.step:6d}{secs}  {len(shown):2d} classes  "
+                  f"{s.confident:4.0%} confident  missing {sorted(set(range(10)) - set(shown))}")
+        if first is None:
+            print("  all ten classes: not yet")
+        else:
+            when = "" if first.train_seconds is None else \
+                f" after {first.train_seconds / 60:.1f} min of training"
+            print(f"  all ten classes: first at step {first.step}{when}")
+    if args.plot:
+        save_plot(Path(args.plot), results, args.min_count)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
