@@ -247,8 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", metavar="RUN", help="run directories of wgan.train")
     p.add_argument("--threshold", type=_probability, default=0.9,
                    help="probability a tile needs to count for its class (default: 0.9)")
-    p.add_argument("--min-count", type=positive_int, default=1,
-                   help="tiles a class needs in one grid to count as shown (default: 1)")
+    p.add_argument("--min-count", type=positive_int, default=2,
+                   help="tiles a class needs in one grid to count as shown (default: 2, so "
+                        "that one lucky tile does not count)")
     p.add_argument("--data-dir", metavar="DIR",
                    help="where the dataset's IDX files are (to train the classifier)")
     p.add_argument("--classifier", metavar="FILE",
