@@ -88,11 +88,14 @@ def test_cli_writes_scores_and_plot(tmp_path, classifier, mnist_test, capsys):
     minigrad.save({"version": score.CLASSIFIER_VERSION, "dataset": "mnist", "test_accuracy": 0.9,
                    "train_images": 3000, "state": classifier.state_dict()}, saved)
     plot = tmp_path / "coverage.png"
-    assert score.main([str(run), "--classifier", str(saved), "--plot", str(plot)]) == 0
+    # the options reach the scorer (the test's classifier is a quick, weak one)
+    assert score.main([str(run), "--classifier", str(saved), "--plot", str(plot),
+                       "--threshold", "0.8", "--min-count", "1"]) == 0
     out = capsys.readouterr().out
     assert "all ten classes: first at step 5" in out
     written = json.loads((run / score.SCORES_FILE).read_text())
     assert written["first_all_classes"] == {"step": 5, "train_seconds": 2.5}
+    assert (written["threshold"], written["min_count"]) == (0.8, 1)
     assert sum(written["grids"][0]["counts"]) > 50
     assert plot.stat().st_size > 0
 
