@@ -131,17 +131,21 @@ def _device(config: Config) -> str:
     """'cpu', or 'cuda' once the CuPy backend can be loaded (a clear error otherwise)."""
     if config.backend == "numpy":
         return "cpu"
+    from minigrad.backends import cupy_backend
+
     try:
-        from minigrad.backends import cupy_backend
-
         cupy_backend()
-        import cupy
+    except RuntimeError as exc:  # says what is missing and how to install it
+        raise ConfigError(f"--backend cupy is not available: {exc}. Use --backend numpy to "
+                          "train on the CPU") from None
+    import cupy
 
+    try:
         cupy.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # ImportError, CUDA driver errors: all mean "no usable GPU backend"
-        raise ConfigError(f"--backend cupy is not available: {exc}. It needs CuPy "
-                          "(pip install 'minigrad-wgan[gpu]') and an NVIDIA GPU with a working "
-                          "CUDA driver; use --backend numpy to train on the CPU") from None
+    except Exception as exc:  # CUDA driver / runtime errors: no usable GPU
+        raise ConfigError(f"--backend cupy is not available: CuPy found no usable NVIDIA GPU "
+                          f"({type(exc).__name__}: {exc}). Use --backend numpy to train on the "
+                          "CPU") from None
     return "cuda"
 
 
