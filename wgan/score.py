@@ -8,7 +8,9 @@ with probability >= ``--threshold``.  For each run it prints, and writes to ``RU
 
 * per saved grid: the classes shown, the tiles per class, the confident fraction, and the
   training seconds up to that step (the sum of ``sec_per_step`` in ``metrics.jsonl``);
-* the first step, and its training time, at which all ten classes are shown.
+* the first step, and its training time, at which all ten classes are shown;
+* for class-conditional runs (``acgan``, one row per class), the label accuracy: the fraction of
+  tiles the classifier gives the class their row asked for.
 
 ``--plot FILE`` draws classes shown against generator step for all the runs in one picture.
 
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import NUM_CLASSES, cache_dir, load_images
-from .outputs import SAMPLES_DIR, read_metrics, write_text_atomic
+from .outputs import CONFIG_FILE, SAMPLES_DIR, read_metrics, write_text_atomic
 
 SCORES_FILE = "scores.json"
 CLASSIFIER_FILE = "classifier.npz"
@@ -145,16 +147,28 @@ class GridScore:
     counts: list[int]          # tiles given each class with probability >= threshold
     confident: float           # fraction of tiles with some class >= threshold
     train_seconds: float | None
+    label_accuracy: float | None = None  # class-conditional runs: tiles classified as their row
 
     def classes(self, min_count: int) -> list[int]:
         return [k for k, c in enumerate(self.counts) if c >= min_count]
 
 
-def score_grid(model, grid: np.ndarray, threshold: float) -> tuple[list[int], float]:
-    probs = predict_proba(model, grid_tiles(grid))
+def score_grid(model, grid: np.ndarray, threshold: float,
+               conditional: bool = False) -> tuple[list[int], float, float | None]:
+    """(confident tiles per class, confident fraction, label accuracy or None).  A conditional
+    grid has one row per class, 0 to 9 from the top (as wgan.trainer draws it)."""
+    tiles = grid_tiles(grid)
+    probs = predict_proba(model, tiles)
     sure = probs.max(1) >= threshold
     counts = np.bincount(probs.argmax(1)[sure], minlength=NUM_CLASSES)
-    return counts.tolist(), float(sure.mean())
+    accuracy = None
+    if conditional:
+        if len(tiles) % NUM_CLASSES:
+            raise ValueError(f"a class-conditional grid needs one row per class; "
+                             f"{len(tiles)} tiles do not make {NUM_CLASSES} rows")
+        rows = np.arange(len(tiles)) // (len(tiles) // NUM_CLASSES)
+        accuracy = float((probs.argmax(1) == rows).mean())
+    return counts.tolist(), float(sure.mean()), accuracy
 
 
 def sample_grids(run_dir: Path) -> list[tuple[int, Path]]:
@@ -180,14 +194,16 @@ def train_seconds_by_step(run_dir: Path) -> dict[int, float]:
 def score_run(run_dir: Path, model, threshold: float) -> list[GridScore]:
     import imageio.v2 as imageio
 
+    conditional = read_config(run_dir).get("model", {}).get("conditional", False)
     seconds = train_seconds_by_step(run_dir)
     scores = []
     for step, path in sample_grids(run_dir):
         try:
-            counts, confident = score_grid(model, imageio.imread(path), threshold)
+            counts, confident, accuracy = score_grid(model, imageio.imread(path), threshold,
+                                                     conditional)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from exc
-        scores.append(GridScore(step, counts, confident, seconds.get(step)))
+        scores.append(GridScore(step, counts, confident, seconds.get(step), accuracy))
     return scores
 
 
@@ -195,12 +211,16 @@ def first_all_classes(scores: list[GridScore], min_count: int) -> GridScore | No
     return next((s for s in scores if len(s.classes(min_count)) == NUM_CLASSES), None)
 
 
+def read_config(run_dir: Path) -> dict:
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise ValueError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
+    return json.loads(path.read_text())
+
+
 def run_dataset(run_dir: Path) -> str:
     """The run's dataset from its config.json, which must be an image dataset."""
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise ValueError(f"{run_dir} is not a run directory (no config.json)")
-    dataset = json.loads(path.read_text())["settings"]["dataset"]
+    dataset = read_config(run_dir)["settings"]["dataset"]
     if dataset not in ("mnist", "fashion-mnist"):
         raise ValueError(f"{run_dir}: dataset {dataset!r} has no classes to score "
                          f"(only mnist and fashion-mnist runs)")
@@ -291,8 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         for s in scores:
             shown = s.classes(args.min_count)
             secs = "" if s.train_seconds is None else f"  {s.train_seconds / 60:7.1f} min"
-            print(f"  step {s.step:6d}{secs}  {len(shown):2d} classes  "
-                  f"{s.confident:4.0%} confident  missing {sorted(set(range(10)) - set(shown))}")
+            labels = "" if s.label_accuracy is None else f"  label accuracy {s.label_accuracy:4.0%}"
+            print(f"  step {s.step:6d}{secs}  {len(shown):2d} classes  {s.confident:4.0%} "
+                  f"confident{labels}  missing {sorted(set(range(10)) - set(shown))}")
         if first is None:
             print("  all ten classes: not yet")
         else:

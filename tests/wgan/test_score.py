@@ -54,12 +54,14 @@ def test_classifier_learns_digits(classifier, mnist_test):
     assert accuracy > 0.85
 
 
-def _fake_run(run_dir, grids, dataset="mnist"):
-    """A run directory with config.json, metrics.jsonl and one sample grid per (step, images)."""
+def _fake_run(run_dir, grids, dataset="mnist", ncol=None):
+    """A run directory with config.json, metrics.jsonl and one sample grid per (step, images);
+    ``ncol`` given: a class-conditional run, one row per class."""
     run_dir.mkdir()
-    (run_dir / "config.json").write_text(json.dumps({"settings": {"dataset": dataset}}))
+    (run_dir / "config.json").write_text(json.dumps(
+        {"settings": {"dataset": dataset}, "model": {"conditional": ncol is not None}}))
     for step, images in grids:
-        outputs.save_image_grid(outputs.sample_path(run_dir, step), images)
+        outputs.save_image_grid(outputs.sample_path(run_dir, step), images, ncol)
     for step in range(1, max(s for s, _ in grids) + 1):
         outputs.append_metrics(run_dir, {"step": step, "sec_per_step": 0.5})
     return run_dir
@@ -77,6 +79,21 @@ def test_real_digits_show_all_classes_and_noise_does_not(tmp_path, classifier, m
     first = score.first_all_classes(scores, min_count=2)
     assert first is not None and first.step == 20 and first.train_seconds == 10.0
     assert scores[2].confident > 0.5 > scores[0].confident  # sure of real digits, not of noise
+
+
+@needs_mnist
+def test_label_accuracy_of_class_conditional_grids(tmp_path, classifier, mnist_test):
+    images, labels = mnist_test
+    rows = score._unit(np.concatenate([images[labels == k][:6] for k in range(10)]))  # 0..9
+    shifted = np.roll(rows, 6, axis=0)  # every row shows the next class down: all wrong
+    run = _fake_run(tmp_path / "run", [(1, rows), (2, shifted)], ncol=6)
+    right, wrong = score.score_run(run, classifier, threshold=0.9)
+    assert right.label_accuracy > 0.8 and wrong.label_accuracy < 0.2
+    assert score.score_run(_fake_run(tmp_path / "plain", [(1, rows)]), classifier, 0.9)[0] \
+        .label_accuracy is None
+    bad = _fake_run(tmp_path / "bad", [(1, rows[:56])], ncol=8)  # 7 rows
+    with pytest.raises(ValueError, match="one row per class"):
+        score.score_run(bad, classifier, 0.9)
 
 
 @needs_mnist
