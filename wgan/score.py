@@ -32,7 +32,7 @@ from .outputs import CONFIG_FILE, SAMPLES_DIR, read_metrics, write_text_atomic
 
 SCORES_FILE = "scores.json"
 CLASSIFIER_FILE = "classifier.npz"
-CLASSIFIER_VERSION = 1
+CLASSIFIER_VERSION = 2
 IMAGE_SIZE = 28
 GRID_PAD, GRID_SCALE = 2, 2  # as wgan.outputs.image_grid draws them
 
@@ -65,7 +65,7 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 500) -> np.ndarra
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES))
 
 
-def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 3,
+def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 6,
                      batch_size: int = 128, lr: float = 1e-3, seed: int = 0):
     """Fit :func:`build_classifier` with Adam and cross-entropy; returns the model (eval mode)."""
     import minigrad
@@ -107,7 +107,7 @@ def load_or_train_classifier(dataset: str, data_dir: str | None = None, path: Pa
         log(f"{path}: classifier from another version or dataset; training a new one")
     train_images, train_labels = load_images(dataset, "train", data_dir)
     test_images, test_labels = load_images(dataset, "test", data_dir)
-    log(f"training the {dataset} classifier on {len(train_images)} images (about a minute) ...")
+    log(f"training the {dataset} classifier on {len(train_images)} images (a few minutes) ...")
     model = train_classifier(_unit(train_images), train_labels)
     accuracy = float((predict_proba(model, _unit(test_images)).argmax(1) == test_labels).mean())
     log(f"classifier test accuracy {accuracy:.4f} on {len(test_images)} images; saved to {path}")
