@@ -135,7 +135,7 @@ def _device(config: Config) -> str:
 
     try:
         cupy_backend()
-    except RuntimeError as exc:  # says what is missing and how to install it
+    except Exception as exc:  # CuPy missing or broken: the message says what and how to install
         raise ConfigError(f"--backend cupy is not available: {exc}. Use --backend numpy to "
                           "train on the CPU") from None
     import cupy
