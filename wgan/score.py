@@ -236,7 +236,7 @@ def save_plot(path: Path, results: dict[str, list[GridScore]], min_count: int) -
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, scores in results.items():
         ax.plot([s.step for s in scores], [len(s.classes(min_count)) for s in scores],
-                marker=".", label=name)
+                marker=".", label=Path(name).name or name)
     ax.set_xlabel("generator step")
     ax.set_ylabel("digit classes shown")
     ax.set_ylim(0, NUM_CLASSES + 0.5)
