@@ -227,7 +227,8 @@ def run_dataset(run_dir: Path) -> str:
     return dataset
 
 
-def save_plot(path: Path, results: dict[str, list[GridScore]], min_count: int) -> None:
+def save_plot(path: Path, results: dict[str, list[GridScore]], min_count: int,
+              threshold: float) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -243,7 +244,8 @@ def save_plot(path: Path, results: dict[str, list[GridScore]], min_count: int) -
     ax.set_yticks(range(0, NUM_CLASSES + 1, 2))
     ax.grid(alpha=0.3)
     ax.legend()
-    ax.set_title("classes the classifier finds in the fixed-noise grid")
+    ax.set_title(f"digit classes with {min_count}+ tiles at p >= {threshold:g} in the "
+                 "fixed-noise grid")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
@@ -321,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                 f" after {first.train_seconds / 60:.1f} min of training"
             print(f"  all ten classes: first at step {first.step}{when}")
     if args.plot:
-        save_plot(Path(args.plot), results, args.min_count)
+        save_plot(Path(args.plot), results, args.min_count, args.threshold)
         print(f"wrote {args.plot}")
     return 0
 
