@@ -66,15 +66,21 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 500) -> np.ndarra
 
 
 def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 6,
-                     batch_size: int = 128, lr: float = 1e-3, seed: int = 0):
-    """Fit :func:`build_classifier` with Adam and cross-entropy; returns the model (eval mode)."""
+                     batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
+                     progress: bool = False):
+    """Fit :func:`build_classifier` with Adam and cross-entropy; returns the model (eval mode).
+    ``progress``: a progress bar with ETA and the loss on stderr."""
     import minigrad
     import minigrad.nn.functional as F
+
+    from .progress import ProgressBar
 
     model = build_classifier(seed)
     opt = minigrad.optim.Adam(model.parameters(), lr=lr)
     order = np.random.default_rng(seed)
-    for _ in range(epochs):
+    per_epoch = -(-len(train_x) // batch_size)
+    bar = ProgressBar(epochs * per_epoch, enabled=progress)
+    for epoch in range(epochs):
         perm = order.permutation(len(train_x))
         for i in range(0, len(perm), batch_size):
             idx = perm[i:i + batch_size]
@@ -82,6 +88,8 @@ def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 6,
             opt.zero_grad()
             loss.backward()
             opt.step()
+            bar.update(epoch * per_epoch + i // batch_size + 1, {"loss": loss.item()})
+    bar.close()
     return model.eval()
 
 
@@ -107,8 +115,8 @@ def load_or_train_classifier(dataset: str, data_dir: str | None = None, path: Pa
         log(f"{path}: classifier from another version or dataset; training a new one")
     train_images, train_labels = load_images(dataset, "train", data_dir)
     test_images, test_labels = load_images(dataset, "test", data_dir)
-    log(f"training the {dataset} classifier on {len(train_images)} images (a few minutes) ...")
-    model = train_classifier(_unit(train_images), train_labels)
+    log(f"training the {dataset} classifier on {len(train_images)} images (a few minutes)")
+    model = train_classifier(_unit(train_images), train_labels, progress=True)
     accuracy = float((predict_proba(model, _unit(test_images)).argmax(1) == test_labels).mean())
     log(f"classifier test accuracy {accuracy:.4f} on {len(test_images)} images; saved to {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -281,6 +289,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _report(run: str, scores: list[GridScore], accuracy: float, min_count: int) -> None:
+    """The per-run table ``main`` prints."""
+    print(f"{run}: {len(scores)} grids; classifier test accuracy {accuracy:.4f}")
+    for s in scores:
+        shown = s.classes(min_count)
+        secs = "" if s.train_seconds is None else f"  {s.train_seconds / 60:7.1f} min"
+        labels = "" if s.label_accuracy is None else f"  label accuracy {s.label_accuracy:4.0%}"
+        print(f"  step {s.step:6d}{secs}  {len(shown):2d} classes  {s.confident:4.0%} "
+              f"confident{labels}  missing {sorted(set(range(NUM_CLASSES)) - set(shown))}")
+    first = first_all_classes(scores, min_count)
+    if first is None:
+        print("  all ten classes: not yet")
+    else:
+        when = "" if first.train_seconds is None else \
+            f" after {first.train_seconds / 60:.1f} min of training"
+        print(f"  all ten classes: first at step {first.step}{when}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -289,16 +315,15 @@ def main(argv: list[str] | None = None) -> int:
         datasets = {run: run_dataset(Path(run)) for run in args.runs}
     except ValueError as exc:
         parser.error(str(exc))
-    models = {}
-    results = {}
+    models, results = {}, {}
     for run, dataset in datasets.items():
-        if dataset not in models:
-            models[dataset] = load_or_train_classifier(dataset, args.data_dir, args.classifier,
-                                                       args.retrain, log)
-        model, accuracy = models[dataset]
         try:
+            if dataset not in models:
+                models[dataset] = load_or_train_classifier(dataset, args.data_dir,
+                                                           args.classifier, args.retrain, log)
+            model, accuracy = models[dataset]
             scores = score_run(Path(run), model, args.threshold)
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:  # bad grid or IDX file, dataset not found
             print(f"error: {exc}", file=sys.stderr)
             return 1
         results[run] = scores
@@ -309,19 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                    {"step": first.step, "train_seconds": first.train_seconds},
                    "grids": [vars(s) for s in scores]}
         write_text_atomic(Path(run) / SCORES_FILE, json.dumps(summary, indent=1) + "\n")
-        print(f"{run}: {len(scores)} grids; classifier test accuracy {accuracy:.4f}")
-        for s in scores:
-            shown = s.classes(args.min_count)
-            secs = "" if s.train_seconds is None else f"  {s.train_seconds / 60:7.1f} min"
-            labels = "" if s.label_accuracy is None else f"  label accuracy {s.label_accuracy:4.0%}"
-            print(f"  step {s.step:6d}{secs}  {len(shown):2d} classes  {s.confident:4.0%} "
-                  f"confident{labels}  missing {sorted(set(range(10)) - set(shown))}")
-        if first is None:
-            print("  all ten classes: not yet")
-        else:
-            when = "" if first.train_seconds is None else \
-                f" after {first.train_seconds / 60:.1f} min of training"
-            print(f"  all ten classes: first at step {first.step}{when}")
+        _report(run, scores, accuracy, args.min_count)
     if args.plot:
         save_plot(Path(args.plot), results, args.min_count, args.threshold)
         print(f"wrote {args.plot}")

@@ -117,6 +117,16 @@ def test_cli_writes_scores_and_plot(tmp_path, classifier, mnist_test, capsys):
     assert plot.stat().st_size > 0
 
 
+def test_cli_reports_missing_training_data(tmp_path, monkeypatch, capsys):
+    run = _fake_run(tmp_path / "run", [(0, np.zeros((4, 1, 28, 28), np.float32))])
+    monkeypatch.setenv("HOME", str(tmp_path))  # no cached classifier, no cached data
+    monkeypatch.setenv("WGAN_DATA_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setattr("wgan.data._download", lambda *a, **k: (_ for _ in ()).throw(
+        OSError("offline")))
+    assert score.main([str(run), "--data-dir", str(tmp_path / "empty")]) == 1
+    assert "mnist train split not found" in capsys.readouterr().err
+
+
 def test_cli_refuses_runs_without_classes(tmp_path, capsys):
     run = _fake_run(tmp_path / "toy", [(0, np.zeros((4, 1, 28, 28), np.float32))], "8gaussians")
     with pytest.raises(SystemExit):
