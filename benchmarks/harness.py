@@ -43,7 +43,7 @@ from typing import Any, Protocol
 
 from . import agreement
 from .frameworks import FRAMEWORKS, BackendUnavailable, make_framework, require_backend
-from .threads import DEFAULT_THREADS
+from .threads import DEFAULT_THREADS, pin_threads_from_argv
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
@@ -350,6 +350,14 @@ def check_agreement(cases: list[Case], frameworks: dict[str, Any], dtype: str,
         _log(f"  agreement {case.key}: worst error {errors}")
         comparisons += mine
     return comparisons
+
+
+def main(suite: Suite, argv: list[str] | None, pinned_at_import: dict | None) -> int:
+    """An entry point's ``main``: ``pinned_at_import`` is the thread pinning its module did
+    before NumPy loaded (``python -m``, argv None); called with an argv (tests), pin from it."""
+    threads = (pinned_at_import if pinned_at_import is not None and argv is None
+               else pin_threads_from_argv(argv))
+    return run(suite, argv, threads)
 
 
 def run(suite: Suite, argv: list[str] | None, threads_info: dict) -> int:

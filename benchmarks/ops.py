@@ -241,8 +241,7 @@ SUITE = harness.Suite(
 
 
 def main(argv: list[str] | None = None) -> int:
-    threads = THREADS if THREADS is not None and argv is None else pin_threads_from_argv(argv)
-    return harness.run(SUITE, argv, threads)
+    return harness.main(SUITE, argv, THREADS)
 
 
 if __name__ == "__main__":

@@ -289,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _report(run: str, scores: list[GridScore], accuracy: float, min_count: int) -> None:
+def _report(run: str, scores: list[GridScore], first: GridScore | None, accuracy: float,
+            min_count: int) -> None:
     """The per-run table ``main`` prints."""
     print(f"{run}: {len(scores)} grids; classifier test accuracy {accuracy:.4f}")
     for s in scores:
@@ -298,7 +299,6 @@ def _report(run: str, scores: list[GridScore], accuracy: float, min_count: int) 
         labels = "" if s.label_accuracy is None else f"  label accuracy {s.label_accuracy:4.0%}"
         print(f"  step {s.step:6d}{secs}  {len(shown):2d} classes  {s.confident:4.0%} "
               f"confident{labels}  missing {sorted(set(range(NUM_CLASSES)) - set(shown))}")
-    first = first_all_classes(scores, min_count)
     if first is None:
         print("  all ten classes: not yet")
     else:
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                    {"step": first.step, "train_seconds": first.train_seconds},
                    "grids": [vars(s) for s in scores]}
         write_text_atomic(Path(run) / SCORES_FILE, json.dumps(summary, indent=1) + "\n")
-        _report(run, scores, accuracy, args.min_count)
+        _report(run, scores, first, accuracy, args.min_count)
     if args.plot:
         save_plot(Path(args.plot), results, args.min_count, args.threshold)
         print(f"wrote {args.plot}")
