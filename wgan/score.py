@@ -8,11 +8,16 @@ with probability >= ``--threshold``.  For each run it prints, and writes to ``RU
 
 * per saved grid: the classes shown, the tiles per class, the confident fraction, and the
   training seconds up to that step (the sum of ``sec_per_step`` in ``metrics.jsonl``);
-* the first step, and its training time, at which all ten classes are shown;
+* the first step, and its training time, at which all ten classes are shown, and the step from
+  which every later grid shows all ten (a run that drops and regains classes reaches the first
+  long before the second);
 * for class-conditional runs (``acgan``, one row per class), the label accuracy: the fraction of
   tiles the classifier gives the class their row asked for.
 
 ``--plot FILE`` draws classes shown against generator step for all the runs in one picture.
+``--best FILE`` draws, for one run's grid (``--step``, default the last), each digit's most
+confident tiles in a row of their own with their probability and place in the grid: the page to
+look at when judging by eye whether every digit is really there.
 
 A confident classifier is a proxy, not a person: it can be sure of a stroke no one would call
 a 4.  Use it to find the step, then look at that grid (the README does both).
@@ -179,6 +184,41 @@ def score_grid(model, grid: np.ndarray, threshold: float,
     return counts.tolist(), float(sure.mean()), accuracy
 
 
+def best_tiles(model, grid: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each class, the ``k`` tiles the classifier gives it most probability: (tiles (N, 1,
+    28, 28), indices (10, k) into them, best first, and their probabilities (10, k))."""
+    tiles = grid_tiles(grid)
+    probs = predict_proba(model, tiles)
+    k = min(k, len(tiles))
+    order = np.argsort(-probs.T, axis=1, kind="stable")[:, :k]
+    return tiles, order, np.take_along_axis(probs.T, order, axis=1)
+
+
+def save_best_tiles(path: Path, tiles: np.ndarray, order: np.ndarray, probs: np.ndarray,
+                    ncol: int, title: str) -> None:
+    """One row per class: its best tiles, each labelled with its probability and its
+    (row, column) in a grid of ``ncol`` columns (counted from 1)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n_class, k = order.shape
+    fig, axes = plt.subplots(n_class, k, figsize=(1.0 * k + 0.6, 1.1 * n_class), squeeze=False)
+    for digit in range(n_class):
+        for j in range(k):
+            ax, i = axes[digit, j], order[digit, j]
+            ax.imshow(tiles[i, 0], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            r, c = divmod(int(i), ncol)
+            ax.set_title(f"{probs[digit, j]:.0%} r{r + 1}c{c + 1}", fontsize=7)
+            if j == 0:
+                ax.set_ylabel(str(digit), rotation=0, fontsize=12, labelpad=10)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    _save_figure(fig, path)
+
+
 def sample_grids(run_dir: Path) -> list[tuple[int, Path]]:
     """(step, path) of the run's sample grids in step order."""
     found = []
@@ -216,7 +256,19 @@ def score_run(run_dir: Path, model, threshold: float) -> list[GridScore]:
 
 
 def first_all_classes(scores: list[GridScore], min_count: int) -> GridScore | None:
+    """The first grid that shows all ten classes."""
     return next((s for s in scores if len(s.classes(min_count)) == NUM_CLASSES), None)
+
+
+def all_classes_from(scores: list[GridScore], min_count: int) -> GridScore | None:
+    """The grid from which this and every later grid show all ten classes (None if the last
+    grid does not)."""
+    held = None
+    for s in reversed(scores):
+        if len(s.classes(min_count)) != NUM_CLASSES:
+            break
+        held = s
+    return held
 
 
 def read_config(run_dir: Path) -> dict:
@@ -255,6 +307,14 @@ def save_plot(path: Path, results: dict[str, list[GridScore]], min_count: int,
     ax.set_title(f"digit classes with {min_count}+ tiles at p >= {threshold:g} in the "
                  "fixed-noise grid")
     fig.tight_layout()
+    _save_figure(fig, path)
+
+
+def _save_figure(fig, path: Path) -> None:
+    """Write a matplotlib figure atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=100)
@@ -286,11 +346,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="classifier file (default: ~/.cache/wgan/<dataset>/classifier.npz)")
     p.add_argument("--retrain", action="store_true", help="train the classifier again")
     p.add_argument("--plot", metavar="FILE.png", help="plot classes shown against step")
+    p.add_argument("--best", metavar="FILE.png",
+                   help="one run only: draw each digit's most confident tiles of one grid, a "
+                        "row per digit, to check by eye")
+    p.add_argument("--step", type=int, metavar="N",
+                   help="the grid --best draws (default: the run's last)")
+    p.add_argument("--top", type=positive_int, default=8,
+                   help="tiles per digit that --best draws (default: 8)")
     return p
 
 
-def _report(run: str, scores: list[GridScore], first: GridScore | None, accuracy: float,
-            min_count: int) -> None:
+def _at(score: GridScore | None) -> dict | None:
+    return None if score is None else {"step": score.step, "train_seconds": score.train_seconds}
+
+
+def _when(score: GridScore) -> str:
+    return f"step {score.step}" + ("" if score.train_seconds is None else
+                                   f" after {score.train_seconds / 60:.1f} min of training")
+
+
+def _report(run: str, scores: list[GridScore], first: GridScore | None, held: GridScore | None,
+            accuracy: float, min_count: int) -> None:
     """The per-run table ``main`` prints."""
     print(f"{run}: {len(scores)} grids; classifier test accuracy {accuracy:.4f}")
     for s in scores:
@@ -301,16 +377,22 @@ def _report(run: str, scores: list[GridScore], first: GridScore | None, accuracy
               f"confident{labels}  missing {sorted(set(range(NUM_CLASSES)) - set(shown))}")
     if first is None:
         print("  all ten classes: not yet")
+        return
+    print(f"  all ten classes: first at {_when(first)}")
+    if held is None:
+        print(f"  not in every grid since: the last, step {scores[-1].step}, misses some")
     else:
-        when = "" if first.train_seconds is None else \
-            f" after {first.train_seconds / 60:.1f} min of training"
-        print(f"  all ten classes: first at step {first.step}{when}")
+        print(f"  in every grid from {_when(held)} to the last, step {scores[-1].step}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    if args.best and len(args.runs) != 1:
+        parser.error(f"--best draws one run's grid; got {len(args.runs)} runs")
+    if args.step is not None and not args.best:
+        parser.error("--step chooses the grid for --best; give --best FILE.png too")
     try:
         datasets = {run: run_dataset(Path(run)) for run in args.runs}
     except ValueError as exc:
@@ -328,16 +410,40 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         results[run] = scores
         first = first_all_classes(scores, args.min_count)
+        held = all_classes_from(scores, args.min_count)
         summary = {"threshold": args.threshold, "min_count": args.min_count,
                    "classifier_test_accuracy": accuracy,
-                   "first_all_classes": None if first is None else
-                   {"step": first.step, "train_seconds": first.train_seconds},
+                   "first_all_classes": _at(first), "all_classes_from": _at(held),
                    "grids": [vars(s) for s in scores]}
         write_text_atomic(Path(run) / SCORES_FILE, json.dumps(summary, indent=1) + "\n")
-        _report(run, scores, first, accuracy, args.min_count)
+        _report(run, scores, first, held, accuracy, args.min_count)
     if args.plot:
         save_plot(Path(args.plot), results, args.min_count, args.threshold)
         print(f"wrote {args.plot}")
+    if args.best:
+        return _draw_best(Path(args.runs[0]), models[datasets[args.runs[0]]][0], args)
+    return 0
+
+
+def _draw_best(run: Path, model, args) -> int:
+    """``--best``: the chosen grid's most confident tiles per digit."""
+    import imageio.v2 as imageio
+
+    grids = dict(sample_grids(run))
+    if not grids:
+        print(f"error: {run} has no sample grids", file=sys.stderr)
+        return 1
+    step = max(grids) if args.step is None else args.step
+    if step not in grids:
+        print(f"error: {run} has no sample grid at step {step}; its grids are at steps "
+              f"{min(grids)} to {max(grids)}", file=sys.stderr)
+        return 1
+    grid = imageio.imread(grids[step])
+    tiles, order, probs = best_tiles(model, grid, args.top)
+    ncol = (grid.shape[1] // GRID_SCALE - GRID_PAD) // (IMAGE_SIZE + GRID_PAD)
+    save_best_tiles(Path(args.best), tiles, order, probs, ncol,
+                    f"{run.name}, step {step}: each digit's {order.shape[1]} most confident tiles")
+    print(f"wrote {args.best}")
     return 0
 
 

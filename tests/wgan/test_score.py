@@ -81,6 +81,29 @@ def test_real_digits_show_all_classes_and_noise_does_not(tmp_path, classifier, m
     assert scores[2].confident > 0.5 > scores[0].confident  # sure of real digits, not of noise
 
 
+def test_all_classes_from_needs_every_later_grid():
+    def grid(step, shown):
+        return score.GridScore(step, [2 if k in shown else 0 for k in range(10)], 0.5, None)
+
+    ten, nine = range(10), range(9)
+    scores = [grid(0, nine), grid(1, ten), grid(2, nine), grid(3, ten), grid(4, ten)]
+    assert score.first_all_classes(scores, 2).step == 1
+    assert score.all_classes_from(scores, 2).step == 3  # step 1 is followed by a lapse
+    assert score.all_classes_from(scores, 3) is None    # no grid has 3 tiles of a class
+    assert score.all_classes_from(scores[:3], 2) is None  # the last grid misses one
+
+
+@needs_mnist
+def test_best_tiles_rank_each_class(classifier, mnist_test):
+    images, labels = mnist_test
+    digits = score._unit(np.concatenate([images[labels == k][:3] for k in range(10)]))
+    tiles, order, probs = score.best_tiles(classifier, outputs.image_grid(digits, ncol=6), k=3)
+    assert tiles.shape == (30, 1, 28, 28) and order.shape == probs.shape == (10, 3)
+    assert (np.diff(probs, axis=1) <= 0).all()  # best first
+    truth = np.repeat(np.arange(10), 3)
+    assert (truth[order[:, 0]] == np.arange(10)).mean() >= 0.8  # the best tile is that digit
+
+
 @needs_mnist
 def test_label_accuracy_of_class_conditional_grids(tmp_path, classifier, mnist_test):
     images, labels = mnist_test
@@ -110,11 +133,20 @@ def test_cli_writes_scores_and_plot(tmp_path, classifier, mnist_test, capsys):
                        "--threshold", "0.8", "--min-count", "1"]) == 0
     out = capsys.readouterr().out
     assert "all ten classes: first at step 5" in out
+    assert "in every grid from step 5" in out
     written = json.loads((run / score.SCORES_FILE).read_text())
     assert written["first_all_classes"] == {"step": 5, "train_seconds": 2.5}
     assert (written["threshold"], written["min_count"]) == (0.8, 1)
     assert sum(written["grids"][0]["counts"]) > 50
     assert plot.stat().st_size > 0
+    assert written["all_classes_from"] == {"step": 5, "train_seconds": 2.5}
+
+    best = tmp_path / "best.png"
+    assert score.main([str(run), "--classifier", str(saved), "--best", str(best), "--top", "3"]) == 0
+    assert best.stat().st_size > 0 and f"wrote {best}" in capsys.readouterr().out
+    assert score.main([str(run), "--classifier", str(saved), "--best", str(best),
+                       "--step", "7"]) == 1
+    assert "no sample grid at step 7; its grids are at steps 5 to 5" in capsys.readouterr().err
 
 
 def test_cli_reports_missing_training_data(tmp_path, monkeypatch, capsys):
@@ -138,3 +170,9 @@ def test_cli_refuses_runs_without_classes(tmp_path, capsys):
     with pytest.raises(SystemExit):
         score.main([str(run), "--threshold", "1.5"])
     assert "probability" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        score.main([str(run), str(run), "--best", "b.png"])
+    assert "--best draws one run's grid; got 2 runs" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        score.main([str(run), "--step", "3"])
+    assert "--step chooses the grid for --best" in capsys.readouterr().err
