@@ -87,17 +87,18 @@ class GANTraining:
         fw, G, D = self.fw, self.G, self.D
         bce = fw.F.binary_cross_entropy_with_logits
         real, z_d, z_g = (fw.tensor(batch[k]) for k in ("real", "z_d", "z_g"))
+        n, dtype = len(batch["real"]), batch["real"].dtype
+        ones, zeros = fw.tensor(np.ones(n, dtype)), fw.tensor(np.zeros(n, dtype))
         with fw.no_grad():
             fake = G(z_d)
         self.opt_d.zero_grad()
-        d_real, d_fake = D(real), D(fake)
-        loss = bce(d_real, d_real * 0 + 1) + bce(d_fake, d_fake * 0)
+        d_real, d_fake = D(real)[:, 0], D(fake)[:, 0]
+        loss = bce(d_real, ones) + bce(d_fake, zeros)
         loss.backward()
         self.opt_d.step()
         D.requires_grad_(False)
         self.opt_g.zero_grad()
-        scores = D(G(z_g))
-        bce(scores, scores * 0 + 1).backward()
+        bce(D(G(z_g))[:, 0], ones).backward()
         self.opt_g.step()
         D.requires_grad_(True)
         value = lambda t: float(fw.to_numpy(t.mean()))  # noqa: E731
@@ -125,18 +126,21 @@ def run(steps: int, every: int, batch: int, lr: float, betas: tuple[float, float
     return {"rows": rows, "parameter_gap": gap}
 
 
+def header() -> str:
+    return "| step | " + " | ".join(f"{c} {name}" for c in COLUMNS for name in FRAMEWORKS) + " |"
+
+
 def format_row(row: dict) -> str:
     cells = [f"{row[name][c]:8.4f}" for c in COLUMNS for name in FRAMEWORKS]
     return f"| {row['step']:5d} | " + " | ".join(cells) + " |"
 
 
 def markdown(result: dict, args: argparse.Namespace, info: str) -> str:
-    head = " | ".join(f"{c} {name}" for c in COLUMNS for name in FRAMEWORKS)
     lines = [f"# GAN dynamics, minigrad vs PyTorch ({date.today().isoformat()})", "",
              f"`python -m benchmarks.gan_dynamics --steps {args.steps} --every {args.every} "
              f"--batch {args.batch} --lr {args.lr:g} --betas {args.betas[0]:g} {args.betas[1]:g} "
              f"--dtype {args.dtype}`", "", info, "",
-             f"| step | {head} |", "|---:|" + "---:|" * (len(COLUMNS) * len(FRAMEWORKS))]
+             header(), "|---:|" + "---:|" * (len(COLUMNS) * len(FRAMEWORKS))]
     lines += [format_row(r) for r in result["rows"]]
     lines += ["", f"Largest relative parameter difference after step {args.steps}: "
                   f"{result['parameter_gap']:.2e}", ""]
@@ -171,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("error: PyTorch is not installed (pip install -e '.[bench]')", file=sys.stderr)
         return 4
-    head = " | ".join(f"{c} {name}" for c in COLUMNS for name in FRAMEWORKS)
-    print(f"| step | {head} |")
+    print(header())
     try:
         result = run(args.steps, args.every, args.batch, args.lr, tuple(args.betas), args.dtype,
                      args.seed, args.data_dir, args.threads)

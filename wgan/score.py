@@ -20,7 +20,7 @@ confident tiles in a row of their own with their probability and place in the gr
 look at when judging by eye whether every digit is really there.
 
 A confident classifier is a proxy, not a person: it can be sure of a stroke no one would call
-a 4.  Use it to find the step, then look at that grid (the README does both).
+a 4.  Use it to find the step, then look at that grid's ``--best`` page (the README does both).
 """
 from __future__ import annotations
 
@@ -209,7 +209,8 @@ def save_best_tiles(path: Path, tiles: np.ndarray, order: np.ndarray, probs: np.
         for j in range(k):
             ax, i = axes[digit, j], order[digit, j]
             ax.imshow(tiles[i, 0], cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([]), ax.set_yticks([])
+            ax.set_xticks([])
+            ax.set_yticks([])
             r, c = divmod(int(i), ncol)
             ax.set_title(f"{probs[digit, j]:.0%} r{r + 1}c{c + 1}", fontsize=7)
             if j == 0:
@@ -380,7 +381,7 @@ def _report(run: str, scores: list[GridScore], first: GridScore | None, held: Gr
         return
     print(f"  all ten classes: first at {_when(first)}")
     if held is None:
-        print(f"  not in every grid since: the last, step {scores[-1].step}, misses some")
+        print(f"  but the last grid, step {scores[-1].step}, misses some")
     else:
         print(f"  in every grid from {_when(held)} to the last, step {scores[-1].step}")
 
