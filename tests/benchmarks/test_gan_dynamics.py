@@ -3,11 +3,22 @@ weights wgan.train starts from, stay together in float64, and the script writes 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmarks import gan_dynamics
 
 from ..wgan.conftest import MNIST_DIR, needs_mnist
-from .test_harness import isolated, needs_torch  # noqa: F401 (a fixture)
+from .test_harness import needs_torch, torch
+
+
+@pytest.fixture
+def torch_threads():
+    """The script sets torch's thread count: restore it afterwards.  (Unlike test_harness's
+    ``isolated`` this leaves NUMBA_NUM_THREADS alone: changing it once Numba's thread pool
+    has started makes Numba's next compilation fail.)"""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
 
 
 def test_initial_weights_give_the_wgan_runs_networks():
@@ -35,7 +46,7 @@ def test_initial_weights_give_the_wgan_runs_networks():
 
 @needs_torch
 @needs_mnist
-def test_frameworks_train_in_lockstep_in_float64(isolated):  # noqa: F811
+def test_frameworks_train_in_lockstep_in_float64(torch_threads):
     result = gan_dynamics.run(steps=3, every=1, batch=4, lr=2e-4, betas=(0.5, 0.999),
                               dtype="float64", seed=0, data_dir=str(MNIST_DIR), threads=1,
                               log=lambda line: None)
@@ -49,7 +60,7 @@ def test_frameworks_train_in_lockstep_in_float64(isolated):  # noqa: F811
 
 @needs_torch
 @needs_mnist
-def test_cli_prints_and_writes_the_table(tmp_path, isolated, capsys):  # noqa: F811
+def test_cli_prints_and_writes_the_table(tmp_path, torch_threads, capsys):
     out = tmp_path / "dynamics.md"
     assert gan_dynamics.main(["--steps", "1", "--batch", "2", "--data-dir", str(MNIST_DIR),
                               "--out", str(out)]) == 0
