@@ -186,13 +186,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{result['parameter_gap']:.2e}")
     if args.out:
         from benchmarks.machine import cpu_model
+        from wgan.outputs import write_text_atomic
 
         info = f"Machine: {cpu_model()}, {args.threads} thread(s) per framework."
         path = Path(args.out)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(markdown(result, args, info))
-        tmp.replace(path)
+        write_text_atomic(path, markdown(result, args, info))
         print(f"wrote {path}")
     return 0
 

@@ -46,6 +46,15 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def save_figure_atomic(fig, path: Path, **savefig_kwargs) -> None:
+    """Write a matplotlib figure via a temp file and rename (the caller closes the figure)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    fig.savefig(tmp, **savefig_kwargs)
+    os.replace(tmp, path)
+
+
 def _write_png_atomic(path: Path, image: np.ndarray) -> None:
     import imageio.v2 as imageio
 
@@ -133,11 +142,7 @@ def save_toy_plot(path: Path, critic_map: np.ndarray, real: np.ndarray, fake: np
         ax.set_aspect("equal")
         ax.set_title(title)
         ax.legend(loc="upper right", fontsize=8)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp)
-        os.replace(tmp, path)
+        save_figure_atomic(fig, path)
     finally:
         plt.close(fig)
 
@@ -156,7 +161,7 @@ def save_points_plot(path: Path, points: np.ndarray, title: str) -> None:
         ax.set_ylim(-TOY_RANGE, TOY_RANGE)
         ax.set_aspect("equal")
         ax.set_title(title)
-        fig.savefig(path)
+        save_figure_atomic(fig, path)
     finally:
         plt.close(fig)
 
@@ -210,9 +215,7 @@ def save_loss_plot(run_dir: Path, title: str) -> Path | None:
         top.set_title(title)
         fig.tight_layout()
         path = Path(run_dir) / LOSS_PLOT
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp)
-        os.replace(tmp, path)
+        save_figure_atomic(fig, path)
     finally:
         plt.close(fig)
     return path

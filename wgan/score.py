@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import NUM_CLASSES, cache_dir, load_images
-from .outputs import CONFIG_FILE, SAMPLES_DIR, read_metrics, write_text_atomic
+from .outputs import CONFIG_FILE, SAMPLES_DIR, read_metrics, save_figure_atomic, write_text_atomic
 
 SCORES_FILE = "scores.json"
 CLASSIFIER_FILE = "classifier.npz"
@@ -132,26 +132,42 @@ def load_or_train_classifier(dataset: str, data_dir: str | None = None, path: Pa
 
 # ----------------------------------------------------------------------------- the grids
 
+def grid_shape(grid: np.ndarray, pad: int = GRID_PAD, scale: int = GRID_SCALE,
+               size: int = IMAGE_SIZE) -> tuple[int, int]:
+    """(rows, columns) of images in a picture drawn by ``wgan.outputs.image_grid``; a
+    ValueError if it is not one."""
+    grid = np.asarray(grid)
+    if grid.ndim not in (2, 3) or grid.shape[0] % scale or grid.shape[1] % scale:
+        raise ValueError(f"not a sample grid: shape {grid.shape} is not a 2-D picture "
+                         f"enlarged {scale}x")
+    cell = size + pad
+    rows, cols = (grid.shape[0] // scale - pad) / cell, (grid.shape[1] // scale - pad) / cell
+    if rows != int(rows) or cols != int(cols) or rows < 1 or cols < 1:
+        raise ValueError(f"not a sample grid: {grid.shape} does not split into {size}x{size} "
+                         f"images with {pad}-pixel borders enlarged {scale}x")
+    return int(rows), int(cols)
+
+
 def grid_tiles(grid: np.ndarray, pad: int = GRID_PAD, scale: int = GRID_SCALE,
                size: int = IMAGE_SIZE) -> np.ndarray:
     """Cut a picture drawn by ``wgan.outputs.image_grid`` back into its images: uint8 (rows,
     cols) -> float32 (N, 1, size, size) in [0, 1], row by row.  Empty cells of a last row
     that is not full are included (all zero)."""
     grid = np.asarray(grid)
+    rows, cols = grid_shape(grid, pad, scale, size)
     if grid.ndim == 3:  # RGB(A) written by some other tool: take the first channel
         grid = grid[..., 0]
-    if grid.ndim != 2 or grid.shape[0] % scale or grid.shape[1] % scale:
-        raise ValueError(f"not a sample grid: shape {grid.shape} is not a 2-D picture "
-                         f"enlarged {scale}x")
     small = grid[::scale, ::scale].astype(np.float32) / 255.0
     cell = size + pad
-    rows, cols = (small.shape[0] - pad) / cell, (small.shape[1] - pad) / cell
-    if rows != int(rows) or cols != int(cols) or rows < 1 or cols < 1:
-        raise ValueError(f"not a sample grid: {grid.shape} does not split into {size}x{size} "
-                         f"images with {pad}-pixel borders enlarged {scale}x")
     tiles = [small[pad + r * cell:pad + r * cell + size, pad + c * cell:pad + c * cell + size]
-             for r in range(int(rows)) for c in range(int(cols))]
+             for r in range(rows) for c in range(cols)]
     return np.stack(tiles)[:, None]
+
+
+def classify_grid(model, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(tiles (N, 1, 28, 28), class probabilities (N, 10)) of a sample grid."""
+    tiles = grid_tiles(grid)
+    return tiles, predict_proba(model, tiles)
 
 
 @dataclass
@@ -170,8 +186,7 @@ def score_grid(model, grid: np.ndarray, threshold: float,
                conditional: bool = False) -> tuple[list[int], float, float | None]:
     """(confident tiles per class, confident fraction, label accuracy or None).  A conditional
     grid has one row per class, 0 to 9 from the top (as wgan.trainer draws it)."""
-    tiles = grid_tiles(grid)
-    probs = predict_proba(model, tiles)
+    tiles, probs = classify_grid(model, grid)
     sure = probs.max(1) >= threshold
     counts = np.bincount(probs.argmax(1)[sure], minlength=NUM_CLASSES)
     accuracy = None
@@ -187,8 +202,7 @@ def score_grid(model, grid: np.ndarray, threshold: float,
 def best_tiles(model, grid: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each class, the ``k`` tiles the classifier gives it most probability: (tiles (N, 1,
     28, 28), indices (10, k) into them, best first, and their probabilities (10, k))."""
-    tiles = grid_tiles(grid)
-    probs = predict_proba(model, tiles)
+    tiles, probs = classify_grid(model, grid)
     k = min(k, len(tiles))
     order = np.argsort(-probs.T, axis=1, kind="stable")[:, :k]
     return tiles, order, np.take_along_axis(probs.T, order, axis=1)
@@ -217,7 +231,8 @@ def save_best_tiles(path: Path, tiles: np.ndarray, order: np.ndarray, probs: np.
                 ax.set_ylabel(str(digit), rotation=0, fontsize=12, labelpad=10)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    _save_figure(fig, path)
+    save_figure_atomic(fig, path, dpi=100)
+    plt.close(fig)
 
 
 def sample_grids(run_dir: Path) -> list[tuple[int, Path]]:
@@ -308,19 +323,8 @@ def save_plot(path: Path, results: dict[str, list[GridScore]], min_count: int,
     ax.set_title(f"digit classes with {min_count}+ tiles at p >= {threshold:g} in the "
                  "fixed-noise grid")
     fig.tight_layout()
-    _save_figure(fig, path)
-
-
-def _save_figure(fig, path: Path) -> None:
-    """Write a matplotlib figure atomically and close it."""
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
+    save_figure_atomic(fig, path, dpi=100)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def _probability(text: str) -> float:
@@ -441,8 +445,7 @@ def _draw_best(run: Path, model, args) -> int:
         return 1
     grid = imageio.imread(grids[step])
     tiles, order, probs = best_tiles(model, grid, args.top)
-    ncol = (grid.shape[1] // GRID_SCALE - GRID_PAD) // (IMAGE_SIZE + GRID_PAD)
-    save_best_tiles(Path(args.best), tiles, order, probs, ncol,
+    save_best_tiles(Path(args.best), tiles, order, probs, grid_shape(grid)[1],
                     f"{run.name}, step {step}: each digit's {order.shape[1]} most confident tiles")
     print(f"wrote {args.best}")
     return 0
