@@ -21,6 +21,7 @@ import numbers
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
+from ._export import export
 from .shape import GetItem, broadcast_to, cat
 
 __all__ = [
@@ -216,6 +217,7 @@ def _first_max_index(xp, taps, best, in_hw, k, s, p, out_hw):
     return (top * W + left) + xp.take(tap_offsets, tap)
 
 
+@export(functional=True)
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
                return_indices: bool = False):
     """2-D max pooling, as ``torch.nn.functional.max_pool2d`` (dilation 1, ceil_mode False).
@@ -245,6 +247,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
 
 
 # ----- average pooling ----------------------------------------------------------------------
+@export(functional=True)
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
                count_include_pad: bool = True) -> Tensor:
     """2-D average pooling, as ``torch.nn.functional.avg_pool2d`` (ceil_mode False).
@@ -276,6 +279,7 @@ def _nearest_source(xp, in_size: int, out_size: int, scale: float | None):
     return xp.minimum(src, in_size - 1)
 
 
+@export(functional=True)
 def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest") -> Tensor:
     """Resize the (H, W) plane of x (N, C, H, W), as ``torch.nn.functional.interpolate``.
 
@@ -374,6 +378,7 @@ def _pad_dim(x: Tensor, dim: int, before: int, after: int, mode: str) -> Tensor:
     return cat(parts, dim) if len(parts) > 1 else x
 
 
+@export(functional=True)
 def pad(x: Tensor, pad: tuple | list, mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad trailing dims, as ``torch.nn.functional.pad``.
 
@@ -417,6 +422,7 @@ def pad(x: Tensor, pad: tuple | list, mode: str = "constant", value: float = 0.0
 
 
 # ----- embedding ----------------------------------------------------------------------------
+@export(functional=True)
 def embedding(input, weight: Tensor) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by integer ``input`` (any shape).
 
