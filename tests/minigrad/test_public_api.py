@@ -289,3 +289,22 @@ def test_a_method_is_its_functional_form_not_a_wrapper():
             assert getattr(F, name) is fn, f"nn.functional.{name}"
     assert minigrad.Tensor.exp is minigrad.exp and minigrad.Tensor.exp.__module__ == "minigrad.ops.elementwise"
     assert minigrad.Tensor.view is minigrad.reshape and minigrad.clip is minigrad.clamp
+
+
+def test_export_rejects_a_declaration_it_cannot_honour():
+    from minigrad.ops._export import export
+
+    def undocumented(a):
+        return a
+
+    def documented(a):
+        """A stand-in op."""
+        return a
+
+    with pytest.raises(TypeError, match="undocumented needs a docstring"):
+        export(top=True)(undocumented)
+    with pytest.raises(TypeError, match="Tensor.exp is already defined"):
+        export(method=("exp",))(documented)
+    with pytest.raises(TypeError, match=r"export\(top=...\) on documented: expected True, False or a tuple"):
+        export(top="documented")(documented)
+    assert not hasattr(minigrad.Tensor, "documented")
