@@ -46,9 +46,12 @@ MINIGRAD = {
     'full': '(shape, fill_value, dtype=None, requires_grad=False, device=None)',
     'full_like': '(t, fill_value, dtype=None, requires_grad=False)',
     'grad': '(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False)',
-    'gradcheck': '(fn, inputs, eps=1e-06, atol=1e-05, rtol=0.001, fast_mode=False, raise_exception=True, seed=0)',
-    'gradcheck_order': '(fn, inputs, order=3, eps=1e-06, atol=1e-05, rtol=0.001, fast_mode=False, raise_exception=True, seed=0)',
-    'gradgradcheck': '(fn, inputs, grad_outputs=None, eps=1e-06, atol=1e-05, rtol=0.001, fast_mode=False, raise_exception=True, seed=0)',
+    'gradcheck': ('(fn, inputs, eps=1e-06, atol=1e-05, rtol=0.001, fast_mode=False, '
+                  'raise_exception=True, seed=0)'),
+    'gradcheck_order': ('(fn, inputs, order=3, eps=1e-06, atol=1e-05, rtol=0.001, '
+                        'fast_mode=False, raise_exception=True, seed=0)'),
+    'gradgradcheck': ('(fn, inputs, grad_outputs=None, eps=1e-06, atol=1e-05, rtol=0.001, '
+                      'fast_mode=False, raise_exception=True, seed=0)'),
     'int32': None,
     'int64': None,
     'is_grad_enabled': '()',
@@ -108,7 +111,8 @@ FUNCTIONAL = {
     'Tensor': '(data, requires_grad=False)',
     'annotations': None,
     'avg_pool2d': '(x, kernel_size, stride=None, padding=0, count_include_pad=True)',
-    'batch_norm': '(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05)',
+    'batch_norm': ('(x, running_mean, running_var, weight=None, bias=None, '
+                   'training=False, momentum=0.1, eps=1e-05)'),
     'binary_cross_entropy_with_logits': "(input, target, weight=None, reduction='mean')",
     'conv2d': '(x, weight, bias=None, stride=1, padding=0, dilation=1)',
     'conv_transpose2d': '(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1)',
@@ -231,7 +235,12 @@ TENSOR = {
     'var': '(dim=None, unbiased=True, keepdim=False, correction=None)',
     'view': '(*shape)',
 }
-FUNCTIONAL_ALL = ['avg_pool2d', 'batch_norm', 'binary_cross_entropy_with_logits', 'conv2d', 'conv_transpose2d', 'cross_entropy', 'dropout', 'elu', 'embedding', 'gradient_penalty', 'interpolate', 'layer_norm', 'leaky_relu', 'linear', 'log_softmax', 'max_pool2d', 'mse_loss', 'pad', 'relu', 'safe_norm', 'sigmoid', 'softmax', 'softplus', 'tanh']
+FUNCTIONAL_ALL = [
+    'avg_pool2d', 'batch_norm', 'binary_cross_entropy_with_logits', 'conv2d', 'conv_transpose2d',
+    'cross_entropy', 'dropout', 'elu', 'embedding', 'gradient_penalty', 'interpolate', 'layer_norm',
+    'leaky_relu', 'linear', 'log_softmax', 'max_pool2d', 'mse_loss', 'pad', 'relu', 'safe_norm',
+    'sigmoid', 'softmax', 'softplus', 'tanh'
+]
 
 
 def _parameters(obj, drop_self: bool) -> str:
@@ -287,7 +296,8 @@ def test_a_method_is_its_functional_form_not_a_wrapper():
             assert getattr(minigrad, name) is fn, f"minigrad.{name}"
         for name in declared["functional"]:
             assert getattr(F, name) is fn, f"nn.functional.{name}"
-    assert minigrad.Tensor.exp is minigrad.exp and minigrad.Tensor.exp.__module__ == "minigrad.ops.elementwise"
+    assert minigrad.Tensor.exp is minigrad.exp
+    assert minigrad.Tensor.exp.__module__ == "minigrad.ops.elementwise"
     assert minigrad.Tensor.view is minigrad.reshape and minigrad.clip is minigrad.clamp
 
 
