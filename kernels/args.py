@@ -11,7 +11,7 @@ and ``minigrad`` imports it from below without an upward import.
 """
 from __future__ import annotations
 
-import numbers
+import operator
 
 __all__ = [
     "ntuple", "pair", "positive_pair", "conv_padding", "padding4", "same_padding",
@@ -21,14 +21,22 @@ __all__ = [
 _PADDING_FORMS = "an int, (ph, pw), (top, bottom, left, right), 'same' or 'valid'"
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+def _as_int(value) -> int | None:
+    """``value`` as an int if it is an integer (Python, NumPy, a 0-d integer array), else None.
+    A bool is not a size, so it is None too."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def _int(name: str, value) -> int:
-    if not _is_int(value):
+    as_int = _as_int(value)
+    if as_int is None:
         raise TypeError(f"{name} must contain ints, got {value!r} ({type(value).__name__})")
-    return int(value)
+    return as_int
 
 
 def _items(value, name: str, expected: str) -> tuple:
@@ -46,8 +54,9 @@ def ntuple(value, n: int, name: str) -> tuple[int, ...]:
 
     ``name`` is what the error calls the argument, e.g. ``"max_pool2d: kernel_size"``.
     """
-    if _is_int(value):
-        return (int(value),) * n
+    as_int = _as_int(value)
+    if as_int is not None:
+        return (as_int,) * n
     expected = f"an int or a sequence of {n} ints"
     items = _items(value, name, expected)
     if len(items) != n:
@@ -80,8 +89,9 @@ def conv_padding(value, name: str = "padding") -> str | tuple[int, ...]:
         if mode not in ("same", "valid"):
             raise ValueError(f"{name} string must be 'same' or 'valid', got {value!r}")
         return mode
-    if _is_int(value):
-        return (int(value),) * 2
+    as_int = _as_int(value)
+    if as_int is not None:
+        return (as_int, as_int)
     items = _items(value, name, _PADDING_FORMS)
     if len(items) not in (2, 4):
         raise ValueError(f"{name} must be {_PADDING_FORMS}; got {value!r}")

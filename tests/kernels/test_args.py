@@ -15,7 +15,7 @@ def test_ints_and_sequences_become_tuples():
     assert pair(3, "k") == (3, 3)
     assert pair((2, 5), "k") == (2, 5) and pair([2, 5], "k") == (2, 5)
     assert pair(np.int64(4), "k") == (4, 4) and pair((np.int32(1), 2), "k") == (1, 2)
-    assert type(pair(np.int64(4), "k")[0]) is int
+    assert type(pair(np.int64(4), "k")[0]) is int and pair(np.array(3), "k") == (3, 3)
     assert ntuple(1, 4, "p") == (1, 1, 1, 1)
     assert positive_pair((1, 2), "stride") == (1, 2)
 
@@ -28,6 +28,7 @@ def test_ints_and_sequences_become_tuples():
     ((1, 2, 3), ValueError, r"^k must be an int or a sequence of 2 ints, got \(1, 2, 3\)$"),
     ((1, 2.0), TypeError, r"^k must contain ints, got 2.0 \(float\)$"),
     ((1, False), TypeError, r"^k must contain ints, got False \(bool\)$"),
+    (np.bool_(True), TypeError, r"^k must be an int or a sequence of 2 ints, got np.True_$"),
 ])
 def test_pair_rejects_what_is_not_an_int_or_a_pair_of_ints(value, error, message):
     with pytest.raises(error, match=message):
