@@ -23,7 +23,8 @@ from types import ModuleType
 
 from ..tensor import Tensor
 
-#: the attribute holding an exported function's names: {"top": (...), "method": (...), "functional": (...)}
+#: the attribute holding an exported function's names:
+#: {"top": (...), "method": (...), "functional": (...)}
 EXPORTED = "__minigrad_exports__"
 
 
