@@ -24,11 +24,14 @@ C-contiguous array of the inputs' (common) floating dtype.
 """
 from __future__ import annotations
 
-import operator
 import os
 from dataclasses import dataclass
 
 import numpy as np
+
+from .args import (
+    conv_padding, non_negative_padding4, output_padding_pair, padding4, pair, positive_pair,
+)
 
 __all__ = [
     "ConvGeometry",
@@ -61,28 +64,6 @@ def _as_strided(xp, a, shape, strides):
 # geometry
 # --------------------------------------------------------------------------------------
 
-def _int(name, v):
-    if isinstance(v, (bool, np.bool_)):
-        raise TypeError(f"{name} must contain ints, got bool {v!r}")
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise TypeError(f"{name} must contain ints, got {v!r} ({type(v).__name__})") from None
-
-
-def _tuple(name, v, n):
-    """int -> (v,)*n; length-n sequence -> tuple of ints."""
-    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
-        return (int(v),) * n
-    try:
-        items = tuple(v)
-    except TypeError:
-        raise TypeError(f"{name} must be an int or a sequence of {n} ints, got {v!r}") from None
-    if len(items) != n:
-        raise ValueError(f"{name} must be an int or a sequence of {n} ints, got {v!r}")
-    return tuple(_int(name, i) for i in items)
-
-
 @dataclass(frozen=True)
 class ConvGeometry:
     """Spatial geometry shared by conv2d / conv2d_input_grad / conv2d_weight_grad.
@@ -104,22 +85,9 @@ class ConvGeometry:
 
     def __post_init__(self):
         set_ = object.__setattr__
-        set_(self, "in_hw", _tuple("in_hw", self.in_hw, 2))
-        set_(self, "kernel_hw", _tuple("kernel_hw", self.kernel_hw, 2))
-        set_(self, "stride", _tuple("stride", self.stride, 2))
-        set_(self, "padding4", _tuple("padding4", self.padding4, 4))
-        set_(self, "dilation", _tuple("dilation", self.dilation, 2))
-        if min(self.in_hw) <= 0:
-            raise ValueError(f"input spatial size in_hw must be positive, got {self.in_hw}")
-        if min(self.kernel_hw) <= 0:
-            raise ValueError(f"kernel_hw must be positive, got {self.kernel_hw}")
-        if min(self.stride) <= 0:
-            raise ValueError(f"stride must be positive, got {self.stride}")
-        if min(self.dilation) <= 0:
-            raise ValueError(f"dilation must be positive, got {self.dilation}")
-        if min(self.padding4) < 0:
-            raise ValueError(
-                f"padding must be non-negative, got (top, bottom, left, right) = {self.padding4}")
+        for name in ("in_hw", "kernel_hw", "stride", "dilation"):
+            set_(self, name, positive_pair(getattr(self, name), name))
+        set_(self, "padding4", non_negative_padding4(self.padding4))
         eff = self.effective_kernel_hw
         padded = self.padded_hw
         if eff[0] > padded[0] or eff[1] > padded[1]:
@@ -144,42 +112,6 @@ class ConvGeometry:
                      for p, e, s in zip(self.padded_hw, self.effective_kernel_hw, self.stride))
 
 
-def _same_padding(size, k, s, d):
-    """TensorFlow's SAME rule for one dim: (before, after), extra on the after side."""
-    out = -(-size // s)
-    total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
-    return total // 2, total - total // 2
-
-
-def _padding4(padding, in_hw, kernel_hw, stride, dilation):
-    if isinstance(padding, str):
-        mode = padding.lower()
-        if mode == "valid":
-            return (0, 0, 0, 0)
-        if mode == "same":
-            t, b = _same_padding(in_hw[0], kernel_hw[0], stride[0], dilation[0])
-            l, r = _same_padding(in_hw[1], kernel_hw[1], stride[1], dilation[1])
-            return (t, b, l, r)
-        raise ValueError(f"padding string must be 'same' or 'valid', got {padding!r}")
-    if isinstance(padding, (int, np.integer)) and not isinstance(padding, (bool, np.bool_)):
-        p = int(padding)
-        return (p, p, p, p)
-    try:
-        items = tuple(padding)
-    except TypeError:
-        raise TypeError(
-            f"padding must be an int, (ph, pw), (top, bottom, left, right), 'same' or 'valid'; "
-            f"got {padding!r}") from None
-    if len(items) == 2:
-        ph, pw = (_int("padding", i) for i in items)
-        return (ph, ph, pw, pw)
-    if len(items) == 4:
-        return tuple(_int("padding", i) for i in items)
-    raise ValueError(
-        f"padding must be an int, (ph, pw), (top, bottom, left, right), 'same' or 'valid'; "
-        f"got {padding!r}")
-
-
 def conv_geometry(in_hw, kernel_hw, stride=1, padding=0, dilation=1) -> ConvGeometry:
     """Geometry of a conv2d whose input has spatial size ``in_hw``.
 
@@ -187,13 +119,10 @@ def conv_geometry(in_hw, kernel_hw, stride=1, padding=0, dilation=1) -> ConvGeom
     ``'same'`` (TensorFlow's rule for any stride: Ho = ceil(H / sh); total padding
     max((Ho-1)*sh + (kH-1)*dh + 1 - H, 0); top = total // 2, the extra on bottom/right).
     """
-    in_hw = _tuple("in_hw", in_hw, 2)
-    kernel_hw = _tuple("kernel_hw", kernel_hw, 2)
-    stride = _tuple("stride", stride, 2)
-    dilation = _tuple("dilation", dilation, 2)
-    # validate stride/dilation before the SAME formula divides by them
-    ConvGeometry((1, 1), (1, 1), stride, 0, dilation)
-    pad4 = _padding4(padding, in_hw, kernel_hw, stride, dilation)
+    in_hw, kernel_hw = pair(in_hw, "in_hw"), pair(kernel_hw, "kernel_hw")
+    # positive before the SAME rule divides by the stride
+    stride, dilation = positive_pair(stride, "stride"), positive_pair(dilation, "dilation")
+    pad4 = padding4(padding, in_hw, kernel_hw, stride, dilation)
     return ConvGeometry(in_hw, kernel_hw, stride, pad4, dilation)
 
 
@@ -215,50 +144,27 @@ def conv_transpose_geometry(in_hw, kernel_hw, stride=1, padding=0, output_paddin
     the bottom/right padding so that the conv has exactly Hin outputs, which is the
     same linear map; if that would need negative padding a ValueError is raised.
     """
-    in_hw = _tuple("in_hw", in_hw, 2)
-    kernel_hw = _tuple("kernel_hw", kernel_hw, 2)
-    stride = _tuple("stride", stride, 2)
-    dilation = _tuple("dilation", dilation, 2)
-    op = _tuple("output_padding", output_padding, 2)
-    ConvGeometry((1, 1), (1, 1), stride, 0, dilation)  # validate stride/dilation
-    if min(in_hw) <= 0:
-        raise ValueError(f"input spatial size must be positive, got {in_hw}")
-    for o, s, d in zip(op, stride, dilation):
-        if not 0 <= o < max(s, d):
-            raise ValueError(
-                f"output_padding {op} must be >= 0 and smaller than either stride {stride} "
-                f"or dilation {dilation}")
-
-    if isinstance(padding, str):
-        mode = padding.lower()
-        if mode not in ("same", "valid"):
-            raise ValueError(f"padding string must be 'same' or 'valid', got {padding!r}")
-        if mode == "same":
-            if op != (0, 0):
-                raise ValueError(
-                    f"output_padding {op} is not supported with padding='same' "
-                    "(TF rule: output size is input size * stride)")
-            out_hw = tuple(h * s for h, s in zip(in_hw, stride))
-            geom = conv_geometry(out_hw, kernel_hw, stride, "same", dilation)
-            if geom.out_hw != in_hw:  # pragma: no cover - guaranteed by ceil(H*s/s) == H
-                raise AssertionError(f"SAME transpose geometry mismatch: {geom} vs {in_hw}")
-            return geom
-        padding = 0
-    pt, pb, pl, pr = _padding4(padding, in_hw, kernel_hw, stride, dilation)
-    if min(pt, pb, pl, pr) < 0:
-        raise ValueError(
-            f"padding must be non-negative, got (top, bottom, left, right) = {(pt, pb, pl, pr)}")
-    pads = [(pt, pb), (pl, pr)]
-    out_hw = []
+    in_hw, kernel_hw = positive_pair(in_hw, "in_hw"), pair(kernel_hw, "kernel_hw")
+    stride, dilation = positive_pair(stride, "stride"), positive_pair(dilation, "dilation")
+    op = output_padding_pair(output_padding, stride, dilation)
+    spec = conv_padding(padding)
+    if spec == "same":
+        if op != (0, 0):
+            raise ValueError(f"output_padding {op} is not supported with padding='same' "
+                             "(TF rule: output size is input size * stride)")
+        # SAME gives the conv on H*s inputs ceil(H*s / s) = H outputs: exactly in_hw
+        return conv_geometry(tuple(h * s for h, s in zip(in_hw, stride)), kernel_hw, stride,
+                             "same", dilation)
+    pad4 = non_negative_padding4(padding4(spec, in_hw, kernel_hw, stride, dilation))
+    pads, out_hw = [pad4[:2], pad4[2:]], []
     for ax in range(2):
-        a, b = pads[ax]
-        h, k, s, d, o = in_hw[ax], kernel_hw[ax], stride[ax], dilation[ax], op[ax]
+        (a, b), h, k, s, d, o = pads[ax], in_hw[ax], kernel_hw[ax], stride[ax], dilation[ax], op[ax]
         hout = (h - 1) * s - (a + b) + d * (k - 1) + o + 1
         if hout <= 0:
             raise ValueError(
                 f"conv_transpose output size would be {hout} <= 0 along axis {ax} "
                 f"(input {in_hw}, kernel {kernel_hw}, stride {stride}, padding "
-                f"{(pt, pb, pl, pr)}, output_padding {op}, dilation {dilation})")
+                f"{pad4}, output_padding {op}, dilation {dilation})")
         if o >= s:
             # the conv with `b` after-padding would have more than h outputs; any
             # b' in [b - o, b - o + s - 1] gives exactly h outputs and the same map.
@@ -266,15 +172,11 @@ def conv_transpose_geometry(in_hw, kernel_hw, stride=1, padding=0, output_paddin
             if b2 < 0:
                 raise ValueError(
                     f"output_padding {op} >= stride {stride} with padding "
-                    f"{(pt, pb, pl, pr)} would need negative padding; not supported")
+                    f"{pad4} would need negative padding; not supported")
             pads[ax] = (a, b2)
         out_hw.append(hout)
-    geom = ConvGeometry(tuple(out_hw), kernel_hw, stride,
-                        (*pads[0], *pads[1]), dilation)
-    if geom.out_hw != in_hw:  # pragma: no cover - guaranteed by the algebra above
-        raise AssertionError(f"transpose geometry mismatch: {geom} gives {geom.out_hw}, "
-                             f"expected {in_hw}")
-    return geom
+    # Hout above is exactly the size whose conv (with these pads) has in_hw outputs
+    return ConvGeometry(tuple(out_hw), kernel_hw, stride, (*pads[0], *pads[1]), dilation)
 
 
 # --------------------------------------------------------------------------------------

@@ -285,107 +285,10 @@ class Tensor:
     def __getitem__(self, index):
         return _shape.getitem(self, index)
 
-    # ----- elementwise -------------------------------------------------------------------
-    def exp(self):
-        return _ew.Exp.apply(self)
-
-    def log(self):
-        return _ew.Log.apply(self)
-
-    def sqrt(self):
-        return _ew.Sqrt.apply(self)
-
-    def rsqrt(self):
-        return _ew.Rsqrt.apply(self)
-
-    def abs(self):
-        return _ew.Abs.apply(self)
-
-    def sign(self):
-        return _ew.Sign.apply(self)
-
-    def tanh(self):
-        return _ew.Tanh.apply(self)
-
-    def sigmoid(self):
-        return _ew.Sigmoid.apply(self)
-
-    def relu(self):
-        return _ew.Relu.apply(self)
-
-    def pow(self, exponent):
-        return _ew.pow(self, exponent)
-
-    def clamp(self, min=None, max=None):
-        return _ew.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return _ew.maximum(self, other)
-
-    def minimum(self, other):
-        return _ew.minimum(self, other)
-
-    # ----- reductions -----------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False):
-        return _reduce.sum(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim: bool = False):
-        return _reduce.mean(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, correction=None):
-        return _reduce.var(self, dim, unbiased, keepdim, correction)
-
-    def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, correction=None):
-        return _reduce.std(self, dim, unbiased, keepdim, correction)
-
-    def max(self, dim=None, keepdim: bool = False):
-        return _reduce.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim: bool = False):
-        return _reduce.min(self, dim, keepdim)
-
-    def amax(self, dim=None, keepdim: bool = False):
-        return _reduce.amax(self, dim, keepdim)
-
-    def amin(self, dim=None, keepdim: bool = False):
-        return _reduce.amin(self, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim: bool = False):
-        return _reduce.argmax(self, dim, keepdim)
-
-    def logsumexp(self, dim, keepdim: bool = False):
-        return _reduce.logsumexp(self, dim, keepdim)
-
-    def norm(self, p=2, dim=None, keepdim: bool = False):
-        return _reduce.norm(self, p, dim, keepdim)
-
-    # ----- shape ----------------------------------------------------------------------
-    def reshape(self, *shape):
-        return _shape.reshape(self, *shape)
-
-    def view(self, *shape):
-        return _shape.reshape(self, *shape)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1):
-        return _shape.flatten(self, start_dim, end_dim)
-
-    def transpose(self, dim0: int, dim1: int):
-        return _shape.transpose(self, dim0, dim1)
-
-    def permute(self, *dims):
-        return _shape.permute(self, *dims)
-
-    def unsqueeze(self, dim: int):
-        return _shape.unsqueeze(self, dim)
-
-    def squeeze(self, dim=None):
-        return _shape.squeeze(self, dim)
-
-    def expand(self, *shape):
-        return _shape.expand(self, *shape)
-
+    # ----- named ops ----------------------------------------------------------------------
+    # exp, sum, reshape, permute, ... are not written here: ``@export(method=...)`` on each
+    # op's functional form in minigrad/ops/ makes it the method (``Tensor.exp is
+    # minigrad.ops.elementwise.exp``), when this module imports the ops at its end.
     def expand_as(self, other):
         return _shape.expand(self, *other.shape)
 
@@ -532,4 +435,4 @@ def linspace(start, end, steps: int, dtype=None, requires_grad=False, device=Non
     return Tensor(arr, requires_grad=requires_grad)
 
 
-from .ops import elementwise as _ew, linalg as _linalg, reduce as _reduce, shape as _shape  # noqa: E402
+from .ops import elementwise as _ew, linalg as _linalg, shape as _shape  # noqa: E402

@@ -38,3 +38,16 @@ def test_gradient_penalty_example_runs_and_its_weight_gradient_is_right(capsys):
     for ours, readme_grad in zip(grads, (W1.grad, b1.grad, W2.grad)):
         np.testing.assert_allclose(ours.numpy(), readme_grad.numpy(), rtol=1e-12)
     assert critic is not None
+
+
+def test_add_an_op_example_defines_a_differentiable_exported_op():
+    from minigrad import Function, Tensor
+    from minigrad.ops._export import EXPORTED, export
+
+    scope = {"Function": Function, "Tensor": Tensor, "export": export}
+    exec(readme_example("add-an-op"), scope)
+    softsign = scope["softsign"]
+    assert getattr(softsign, EXPORTED) == {"top": (), "method": (), "functional": ("softsign",)}
+    x = mg.tensor([[-2.0, -0.5, -0.1], [0.3, 1.0, 4.0]], dtype="float64", requires_grad=True)  # |x| has a kink at 0
+    np.testing.assert_allclose(softsign(x).detach().numpy(), x.detach().numpy() / (1 + abs(x.detach().numpy())))
+    assert mg.gradcheck_order(softsign, [x], order=3)

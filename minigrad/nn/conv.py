@@ -1,29 +1,18 @@
-"""2-D convolution layers: ``Conv2d`` and its adjoint ``ConvTranspose2d`` (NCHW)."""
+"""2-D convolution layers: ``Conv2d`` and its adjoint ``ConvTranspose2d`` (NCHW).
+
+The layers read their settings with the same helpers the functional ops use
+(``kernels.args``), so a bad value fails at construction with the op's own error, and
+they keep PyTorch's attributes (``kernel_size == (3, 3)``, ``padding == (1, 1)`` or
+``'same'``); ``forward`` hands those to the functional op, which resolves the geometry.
+"""
 from __future__ import annotations
 
+from kernels.args import conv_padding, output_padding_pair, pair
 
 from ..tensor import Tensor, empty
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair
-
-
-def _padding(value):
-    """'same' / 'valid', an int or pair -> (ph, pw), or (top, bottom, left, right)."""
-    if isinstance(value, str):
-        if value not in ("same", "valid"):
-            raise ValueError(f"invalid padding string {value!r}, should be one of 'valid', 'same'")
-        return value
-    if isinstance(value, (tuple, list)) and len(value) == 4:
-        return tuple(value)
-    return _pair(value, "padding")
 
 
 class _ConvNd(Module):
@@ -38,10 +27,10 @@ class _ConvNd(Module):
                  bias, weight_shape, device, dtype):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.padding = _padding(padding)
-        self.dilation = _pair(dilation, "dilation")
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.padding = conv_padding(padding)
+        self.dilation = pair(dilation, "dilation")
         self.weight = Parameter(empty(*weight_shape, *self.kernel_size, dtype=dtype, device=device))
         if bias:
             self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
@@ -103,11 +92,7 @@ class ConvTranspose2d(_ConvNd):
                  dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
                          (in_channels, out_channels), device, dtype)
-        self.output_padding = _pair(output_padding, "output_padding")
-        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
-            if not 0 <= op < max(s, d):
-                raise ValueError(f"output_padding {self.output_padding} must be smaller than either "
-                                 f"stride {self.stride} or dilation {self.dilation}")
+        self.output_padding = output_padding_pair(output_padding, self.stride, self.dilation)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.conv_transpose2d(x, self.weight, self.bias, stride=self.stride,

@@ -1,28 +1,19 @@
 """Functional layers (``import minigrad.nn.functional as F``), PyTorch's names.
 
-The ops live in ``minigrad.ops`` by family; this module gathers them under the
-names PyTorch uses and adds ``linear``, a composite of matmul.
+The ops live in ``minigrad.ops`` by family; every one declared ``@export(functional=True)``
+there (conv2d, max_pool2d, cross_entropy, ...) is gathered here, and ``linear``, a
+composite of matmul, is added.
 """
 from __future__ import annotations
 
-from ..ops.activation import dropout, elu, leaky_relu, log_softmax, softmax, softplus
-from ..ops.conv import conv2d, conv_transpose2d
-from ..ops.elementwise import relu, sigmoid, tanh
+from ..ops import public as _public
 from ..ops.linalg import matmul
-from ..ops.loss import (
-    binary_cross_entropy_with_logits, cross_entropy, gradient_penalty, mse_loss, safe_norm,
-)
-from ..ops.norm import batch_norm, layer_norm
-from ..ops.pool import avg_pool2d, embedding, interpolate, max_pool2d, pad
 from ..ops.shape import reshape, transpose
 from ..tensor import Tensor
 
-__all__ = [
-    "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d",
-    "cross_entropy", "dropout", "elu", "embedding", "gradient_penalty", "interpolate",
-    "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "pad", "relu",
-    "safe_norm", "sigmoid", "softmax", "softplus", "tanh",
-]
+_OPS = _public("functional")
+globals().update(_OPS)
+__all__ = sorted([*_OPS, "linear"])
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -19,6 +19,7 @@ import numbers
 from ..autograd import Function
 from ..random import Generator, rand
 from ..tensor import Tensor
+from ._export import export
 from .elementwise import MaskedScale, exp, sigmoid, where
 from .reduce import sum
 from .shape import _norm_dim
@@ -49,6 +50,7 @@ class LeakyRelu(Function):
         self.mask = None
 
 
+@export(functional=True)
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """max(x, 0) + negative_slope * min(x, 0), elementwise; any shape."""
     return LeakyRelu.apply(x, negative_slope=negative_slope)
@@ -79,6 +81,7 @@ class Softplus(Function):
         return gy * where(above, 1.0, sigmoid(z_inner))
 
 
+@export(functional=True)
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Smooth relu ``log(1 + exp(beta x)) / beta``, linear above ``threshold``; any shape."""
     return Softplus.apply(x, beta=beta, threshold=threshold)
@@ -104,11 +107,13 @@ class Elu(Function):
         return gy * slope
 
 
+@export(functional=True)
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """Exponential linear unit; any shape."""
     return Elu.apply(x, alpha=alpha)
 
 
+@export(functional=True)
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p); any shape.
 
@@ -170,11 +175,13 @@ class Softmax(Function):
         return y * (gy - sum(gy * y, self.dim, keepdim=True))
 
 
+@export(functional=True)
 def log_softmax(x: Tensor, dim: int) -> Tensor:
     """log(softmax(x)) along ``dim``, computed stably (max shifted out); x's shape."""
     return LogSoftmax.apply(x, dim=_norm_dim(dim, x.ndim, "log_softmax"))
 
 
+@export(functional=True)
 def softmax(x: Tensor, dim: int) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, computed stably; x's shape."""
     return Softmax.apply(x, dim=_norm_dim(dim, x.ndim, "softmax"))

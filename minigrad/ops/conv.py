@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..tensor import Tensor
+from ._export import export
 
 __all__ = [
     "Conv2d", "ConvTranspose2d", "Conv2dWeightGrad", "conv2d", "conv_transpose2d",
@@ -138,6 +139,7 @@ def _with_bias(fn, a: Tensor, b: Tensor, bias: Tensor | None, geom) -> Tensor:
     return fn.apply(a, b, geom=geom) if bias is None else fn.apply(a, b, bias, geom=geom)
 
 
+@export(functional=True)
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1) -> Tensor:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d`` (groups=1).
@@ -160,6 +162,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     return _with_bias(Conv2d, x, weight, bias, geom)
 
 
+@export(functional=True)
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
                      padding=0, output_padding=0, dilation=1) -> Tensor:
     """Transposed 2-D convolution, as ``torch.nn.functional.conv_transpose2d`` (groups=1).

@@ -12,6 +12,7 @@ import numbers
 
 from ..autograd import Function
 from ..tensor import Tensor
+from ._export import export
 from .shape import sum_to
 
 
@@ -126,6 +127,7 @@ class Pow(Function):
         )
 
 
+@export(top=True, method=True)
 def pow(a, exponent):
     """``a ** exponent``; a constant (Python number) exponent keeps a lighter graph."""
     if isinstance(exponent, numbers.Number) and isinstance(a, Tensor):
@@ -276,7 +278,9 @@ class Clamp(Function):
         self.mask = None
 
 
+@export(top=("clamp", "clip"), method=("clamp", "clip"))
 def clamp(a: Tensor, min=None, max=None) -> Tensor:
+    """a limited to [min, max] (either may be None), elementwise (``Clamp``)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     return Clamp.apply(a, lo=min, hi=max)
@@ -298,6 +302,7 @@ class Where(Function):
         )
 
 
+@export(top=True)
 def where(condition, a, b) -> Tensor:
     """Elementwise ``a`` where ``condition`` else ``b`` (condition is not differentiated)."""
     cond = condition.data if isinstance(condition, Tensor) else condition
@@ -327,12 +332,16 @@ class _Extremum(Function):
         self.weight_a = None
 
 
-def maximum(a, b) -> Tensor:
-    return _Extremum.apply(a, b, is_max=True)
+@export(top=True, method=True)
+def maximum(a, other) -> Tensor:
+    """The larger of a and other, elementwise, broadcast (``_Extremum``; ties split the gradient)."""
+    return _Extremum.apply(a, other, is_max=True)
 
 
-def minimum(a, b) -> Tensor:
-    return _Extremum.apply(a, b, is_max=False)
+@export(top=True, method=True)
+def minimum(a, other) -> Tensor:
+    """The smaller of a and other, elementwise, broadcast (``_Extremum``; ties split the gradient)."""
+    return _Extremum.apply(a, other, is_max=False)
 
 
 class Cast(Function):
@@ -346,18 +355,86 @@ class Cast(Function):
         return Cast.apply(gy, to=self.in_dtype)
 
 
-# functional forms
-def exp(a): return Exp.apply(a)  # noqa: E704
-def log(a): return Log.apply(a)  # noqa: E704
-def sqrt(a): return Sqrt.apply(a)  # noqa: E704
-def rsqrt(a): return Rsqrt.apply(a)  # noqa: E704
-def abs(a): return Abs.apply(a)  # noqa: E704
-def sign(a): return Sign.apply(a)  # noqa: E704
-def tanh(a): return Tanh.apply(a)  # noqa: E704
-def sigmoid(a): return Sigmoid.apply(a)  # noqa: E704
-def relu(a): return Relu.apply(a)  # noqa: E704
-def neg(a): return Neg.apply(a)  # noqa: E704
-def add(a, b): return Add.apply(a, b)  # noqa: E704
-def sub(a, b): return Sub.apply(a, b)  # noqa: E704
-def mul(a, b): return Mul.apply(a, b)  # noqa: E704
-def div(a, b): return Div.apply(a, b)  # noqa: E704
+# ----- functional forms: one declaration each gives the op its public names (see _export) -----
+@export(top=True, method=True)
+def exp(a) -> Tensor:
+    """e^a, elementwise (``Exp``)."""
+    return Exp.apply(a)
+
+
+@export(top=True, method=True)
+def log(a) -> Tensor:
+    """The natural logarithm of a, elementwise (``Log``)."""
+    return Log.apply(a)
+
+
+@export(top=True, method=True)
+def sqrt(a) -> Tensor:
+    """The square root of a, elementwise (``Sqrt``)."""
+    return Sqrt.apply(a)
+
+
+@export(top=True, method=True)
+def rsqrt(a) -> Tensor:
+    """1 / sqrt(a), elementwise (``Rsqrt``)."""
+    return Rsqrt.apply(a)
+
+
+@export(top=True, method=True)
+def abs(a) -> Tensor:
+    """|a|, elementwise (``Abs``)."""
+    return Abs.apply(a)
+
+
+@export(top=True, method=True)
+def sign(a) -> Tensor:
+    """-1, 0 or 1 by the sign of a, elementwise (``Sign``)."""
+    return Sign.apply(a)
+
+
+@export(top=True, method=True, functional=True)
+def tanh(a) -> Tensor:
+    """tanh(a), elementwise (``Tanh``)."""
+    return Tanh.apply(a)
+
+
+@export(top=True, method=True, functional=True)
+def sigmoid(a) -> Tensor:
+    """1 / (1 + exp(-a)), elementwise (``Sigmoid``)."""
+    return Sigmoid.apply(a)
+
+
+@export(top=True, method=True, functional=True)
+def relu(a) -> Tensor:
+    """max(a, 0), elementwise (``Relu``)."""
+    return Relu.apply(a)
+
+
+@export(top=True)
+def neg(a) -> Tensor:
+    """-a, elementwise (``Neg``)."""
+    return Neg.apply(a)
+
+
+@export(top=True)
+def add(a, b) -> Tensor:
+    """a + b, elementwise, broadcast (``Add``)."""
+    return Add.apply(a, b)
+
+
+@export(top=True)
+def sub(a, b) -> Tensor:
+    """a - b, elementwise, broadcast (``Sub``)."""
+    return Sub.apply(a, b)
+
+
+@export(top=True)
+def mul(a, b) -> Tensor:
+    """a * b, elementwise, broadcast (``Mul``)."""
+    return Mul.apply(a, b)
+
+
+@export(top=True)
+def div(a, b) -> Tensor:
+    """a / b, elementwise, broadcast (``Div``)."""
+    return Div.apply(a, b)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..tensor import Tensor
+from ._export import export
 from .shape import sum_to, transpose, unsqueeze, squeeze
 
 
@@ -24,6 +25,7 @@ class MatMul(Function):
         )
 
 
+@export(top=True)
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b``; 1-D operands are promoted to matrices and the added dim removed."""
     a_vec, b_vec = a.ndim == 1, b.ndim == 1

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from ..autograd import grad
 from ..random import Generator, rand
 from ..tensor import Tensor, zeros_like
+from ._export import export
 from .activation import log_softmax, softplus
 from .elementwise import sqrt
 from .reduce import TakeAlong, _dims, mean, sum
@@ -36,6 +37,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+@export(functional=True)
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
 ) -> Tensor:
@@ -65,6 +67,7 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss, reduction)
 
 
+@export(functional=True)
 def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy: l_i = -log softmax(x_i)[t_i] = logsumexp(x_i) - x_i[t_i].
 
@@ -90,6 +93,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     return _reduce(-reshape(picked, (n,)), reduction)
 
 
+@export(functional=True)
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error: l = (x - y)^2 elementwise (broadcast as PyTorch does).
 
@@ -100,6 +104,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction)
 
 
+@export(functional=True)
 def safe_norm(x: Tensor, dim=None, eps: float = 1e-12) -> Tensor:
     """sqrt(sum x^2 + eps) over ``dim`` (default: every axis but the batch axis 0).
 
@@ -114,6 +119,7 @@ def safe_norm(x: Tensor, dim=None, eps: float = 1e-12) -> Tensor:
     return sqrt(sum(x * x, dims) + eps)
 
 
+@export(functional=True)
 def gradient_penalty(
     critic: Callable[[Tensor], Tensor],
     real: Tensor,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..tensor import Tensor
+from ._export import export
 from .elementwise import rsqrt
 from .reduce import mean
 from .shape import reshape
@@ -27,6 +28,7 @@ def _check_channel_vector(t: Tensor | None, name: str, channels: int) -> None:
         raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({channels},)")
 
 
+@export(functional=True)
 def batch_norm(
     x: Tensor,
     running_mean: Tensor | None,
@@ -105,6 +107,7 @@ def _update_running(stat: Tensor | None, batch_value, momentum: float) -> None:
     data += momentum * batch_value.astype(data.dtype, copy=False)
 
 
+@export(functional=True)
 def layer_norm(
     x: Tensor,
     normalized_shape: int | Sequence[int],

@@ -19,8 +19,11 @@ from __future__ import annotations
 import math
 import numbers
 
+from kernels.args import pair, positive_pair
+
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
+from ._export import export
 from .shape import GetItem, broadcast_to, cat
 
 __all__ = [
@@ -137,19 +140,6 @@ class WindowScatter(Function):
 
 
 # ----- argument checks ----------------------------------------------------------------------
-def _pair(op: str, name: str, value) -> tuple[int, int]:
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value), int(value)
-    try:
-        items = tuple(value)
-    except TypeError:
-        items = ()
-    if len(items) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                                  for v in items):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return int(items[0]), int(items[1])
-
-
 def _check_nchw(op: str, x: Tensor) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
@@ -160,11 +150,9 @@ def _check_nchw(op: str, x: Tensor) -> None:
 def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding):
     """(kernel, stride, padding, out_hw) of a PyTorch pooling window (ceil_mode=False)."""
     _check_nchw(op, x)
-    k = _pair(op, "kernel_size", kernel_size)
-    s = k if stride is None else _pair(op, "stride", stride)
-    p = _pair(op, "padding", padding)
-    if min(k) <= 0 or min(s) <= 0:
-        raise ValueError(f"{op}: kernel_size {k} and stride {s} must be positive")
+    k = positive_pair(kernel_size, f"{op}: kernel_size")
+    s = k if stride is None else positive_pair(stride, f"{op}: stride")
+    p = pair(padding, f"{op}: padding")
     if min(p) < 0 or p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"{op}: padding {p} must be >= 0 and at most half the kernel {k}")
     out = tuple((n + 2 * pp - kk) // ss + 1 for n, kk, ss, pp in zip(x.shape[2:], k, s, p))
@@ -216,6 +204,7 @@ def _first_max_index(xp, taps, best, in_hw, k, s, p, out_hw):
     return (top * W + left) + xp.take(tap_offsets, tap)
 
 
+@export(functional=True)
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
                return_indices: bool = False):
     """2-D max pooling, as ``torch.nn.functional.max_pool2d`` (dilation 1, ceil_mode False).
@@ -245,6 +234,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
 
 
 # ----- average pooling ----------------------------------------------------------------------
+@export(functional=True)
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
                count_include_pad: bool = True) -> Tensor:
     """2-D average pooling, as ``torch.nn.functional.avg_pool2d`` (ceil_mode False).
@@ -276,6 +266,7 @@ def _nearest_source(xp, in_size: int, out_size: int, scale: float | None):
     return xp.minimum(src, in_size - 1)
 
 
+@export(functional=True)
 def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest") -> Tensor:
     """Resize the (H, W) plane of x (N, C, H, W), as ``torch.nn.functional.interpolate``.
 
@@ -291,10 +282,10 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest") 
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     in_hw = x.shape[2:]
     if size is not None:
-        out_hw, scales = _pair("interpolate", "size", size), (None, None)
+        out_hw, scales = pair(size, "interpolate: size"), (None, None)
     else:
-        pair = isinstance(scale_factor, (tuple, list))
-        scales = tuple(scale_factor) if pair else (scale_factor,) * 2
+        per_axis = isinstance(scale_factor, (tuple, list))
+        scales = tuple(scale_factor) if per_axis else (scale_factor,) * 2
         if len(scales) != 2 or not all(isinstance(f, numbers.Real) and f > 0 for f in scales):
             raise ValueError(f"interpolate: scale_factor must be a positive number or pair, "
                              f"got {scale_factor!r}")
@@ -374,6 +365,7 @@ def _pad_dim(x: Tensor, dim: int, before: int, after: int, mode: str) -> Tensor:
     return cat(parts, dim) if len(parts) > 1 else x
 
 
+@export(functional=True)
 def pad(x: Tensor, pad: tuple | list, mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad trailing dims, as ``torch.nn.functional.pad``.
 
@@ -417,6 +409,7 @@ def pad(x: Tensor, pad: tuple | list, mode: str = "constant", value: float = 0.0
 
 
 # ----- embedding ----------------------------------------------------------------------------
+@export(functional=True)
 def embedding(input, weight: Tensor) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by integer ``input`` (any shape).
 

@@ -13,6 +13,7 @@ from collections import namedtuple
 
 from ..autograd import Function
 from ..tensor import Tensor
+from ._export import export
 from .elementwise import MaskedScale, Sqrt, where
 from .shape import _norm_dim, broadcast_to, reshape, squeeze
 
@@ -41,7 +42,9 @@ class Sum(Function):
         return broadcast_to(reshape(gy, _keep_shape(self.in_shape, self.dims)), self.in_shape)
 
 
+@export(top=True, method=True)
 def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The sum over ``dim`` (an int, a tuple, or None for all dims) (``Sum``)."""
     return Sum.apply(x, dims=_dims(dim, x.ndim, "sum"), keepdim=keepdim)
 
 
@@ -52,11 +55,14 @@ def _count(x: Tensor, dims) -> int:
     return n
 
 
+@export(top=True, method=True)
 def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The mean over ``dim`` (an int, a tuple, or None for all dims): a ``Sum`` times 1/count."""
     dims = _dims(dim, x.ndim, "mean")
     return Sum.apply(x, dims=dims, keepdim=keepdim) * (1.0 / builtins.max(_count(x, dims), 1))
 
 
+@export(top=True, method=True)
 def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, correction=None) -> Tensor:
     """Variance with Bessel's correction by default (``correction=1``), as PyTorch."""
     dims = _dims(dim, x.ndim, "var")
@@ -67,7 +73,9 @@ def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, corre
     return sum(centered * centered, dims, keepdim) * (1.0 / dof if dof > 0 else float("nan"))
 
 
+@export(top=True, method=True)
 def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, correction=None) -> Tensor:
+    """The standard deviation over ``dim``: sqrt of ``var`` (``Sqrt``)."""
     return Sqrt.apply(var(x, dim, unbiased, keepdim, correction))
 
 
@@ -90,11 +98,15 @@ class Amax(Function):
         self.share = None
 
 
+@export(top=True, method=True)
 def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The max over ``dim``, values only; equal maxima share the gradient (``Amax``)."""
     return Amax.apply(x, dims=_dims(dim, x.ndim, "amax"), keepdim=keepdim, is_min=False)
 
 
+@export(top=True, method=True)
 def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The min over ``dim``, values only; equal minima share the gradient (``Amax``)."""
     return Amax.apply(x, dims=_dims(dim, x.ndim, "amin"), keepdim=keepdim, is_min=True)
 
 
@@ -134,16 +146,21 @@ def _max_along(x: Tensor, dim, keepdim, is_min: bool):
     return MaxResult(values, Tensor._make(idx_keep if keepdim else idx))
 
 
+@export(top=True, method=True)
 def max(x: Tensor, dim=None, keepdim: bool = False):
     """``max(x)``: the largest value; ``max(x, dim)``: ``(values, indices)``."""
     return _max_along(x, dim, keepdim, is_min=False)
 
 
+@export(top=True, method=True)
 def min(x: Tensor, dim=None, keepdim: bool = False):
+    """``min(x)``: the smallest value (``Amax``); ``min(x, dim)``: ``(values, indices)`` (``TakeAlong``)."""
     return _max_along(x, dim, keepdim, is_min=True)
 
 
+@export(top=True, method=True)
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the first max over ``dim`` (over the flattened x when None); not differentiable."""
     xp = x._backend.xp
     if dim is None:
         return Tensor._make(xp.asarray(xp.argmax(x.data)))
@@ -152,6 +169,7 @@ def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return Tensor._make(xp.expand_dims(idx, d) if keepdim else idx)
 
 
+@export(top=True, method=True)
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) computed stably: the max is shifted out as a constant."""
     dims = _dims(dim, x.ndim, "logsumexp")
@@ -181,6 +199,7 @@ class Norm2(Function):
         return a * broadcast_to(reshape(scale, shape), self.in_shape)
 
 
+@export(top=True, method=True)
 def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm; p=2 (default) is a primitive op, other p are compositions."""
     dims = _dims(dim, x.ndim, "norm")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..tensor import Tensor
+from ._export import export
 
 
 def _norm_dim(dim: int, ndim: int, op: str) -> int:
@@ -51,11 +52,14 @@ class BroadcastTo(Function):
         return sum_to(gy, self.in_shape)
 
 
+@export(top=True)
 def broadcast_to(x: Tensor, shape) -> Tensor:
+    """x broadcast to ``shape`` by NumPy's rules (``BroadcastTo``; the gradient is summed back)."""
     shape = tuple(shape)
     return x if x.shape == shape else BroadcastTo.apply(x, shape=shape)
 
 
+@export(top=True, method=True)
 def expand(x: Tensor, *shape) -> Tensor:
     """PyTorch's expand: -1 keeps a size."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -80,7 +84,9 @@ class Reshape(Function):
         return Reshape.apply(gy, shape=self.in_shape)
 
 
+@export(top=True, method=("reshape", "view"))
 def reshape(x: Tensor, *shape) -> Tensor:
+    """x with a new shape of as many elements; -1 infers one size (``Reshape``)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return x if tuple(shape) == x.shape else Reshape.apply(x, shape=tuple(shape))
@@ -97,7 +103,9 @@ class Permute(Function):
         return Permute.apply(gy, dims=tuple(inverse))
 
 
+@export(top=True, method=True)
 def permute(x: Tensor, *dims) -> Tensor:
+    """x with its dims reordered: output dim i is input dim ``dims[i]`` (``Permute``)."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     dims = tuple(_norm_dim(d, x.ndim, "permute") for d in dims)
@@ -106,26 +114,34 @@ def permute(x: Tensor, *dims) -> Tensor:
     return Permute.apply(x, dims=dims)
 
 
+@export(top=True, method=True)
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """x with dims ``dim0`` and ``dim1`` swapped (``Permute``)."""
     dims = list(range(x.ndim))
     d0, d1 = _norm_dim(dim0, x.ndim, "transpose"), _norm_dim(dim1, x.ndim, "transpose")
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(x, dims=tuple(dims))
 
 
+@export(top=True, method=True)
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """x with a size-1 dim inserted at ``dim`` (``Reshape``)."""
     dim = _norm_dim(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
+@export(top=True, method=True)
 def squeeze(x: Tensor, dim=None) -> Tensor:
+    """x without its size-1 dims (only those in ``dim`` when given) (``Reshape``)."""
     if dim is None:
         return reshape(x, tuple(s for s in x.shape if s != 1))
     dims = {_norm_dim(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
     return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
 
 
+@export(top=True, method=True)
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """x with dims ``start_dim``..``end_dim`` merged into one (``Reshape``)."""
     if x.ndim == 0:
         return reshape(x, (1,))
     s, e = _norm_dim(start_dim, x.ndim, "flatten"), _norm_dim(end_dim, x.ndim, "flatten")
@@ -198,7 +214,9 @@ class Cat(Function):
         return tuple(grads)
 
 
+@export(top=("cat", "concatenate"))
 def cat(tensors, dim: int = 0) -> Tensor:
+    """The tensors joined along ``dim``; all other sizes must agree (``Cat``)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -210,7 +228,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
     return Cat.apply(*tensors, dim=dim)
 
 
+@export(top=True)
 def stack(tensors, dim: int = 0) -> Tensor:
+    """The equally shaped tensors stacked along a new dim ``dim`` (``Cat`` of unsqueezed inputs)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
