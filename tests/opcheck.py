@@ -173,6 +173,11 @@ def check_against_torch(case: OpCase, dtype=np.float64) -> None:
         assert o.requires_grad == t.requires_grad, (
             f"{case.name}: forward output {k} requires_grad is {o.requires_grad} here but "
             f"{t.requires_grad} in PyTorch")
+    if dtype == np.float64 and case.forward_expected is not None:  # the oracle of check_forward
+        expected = _outputs(case.forward_expected(*case.arrays()))
+        for k, (e, t) in enumerate(zip(expected, theirs_out, strict=True)):
+            err = relative_error(e, t.detach().numpy())
+            assert err <= tol, f"{case.name}: NumPy reference output {k} differs from torch by {err:.2e}"
 
     diff = [i for i, t in enumerate(ours_in) if t.requires_grad]
     pairs = [(o, t) for o, t in zip(ours_out, theirs_out, strict=True) if o.requires_grad]
