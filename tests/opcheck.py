@@ -113,7 +113,7 @@ FORWARD_TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
 
 
 def check_forward(case: OpCase, dtype=np.float64) -> None:
-    """The forward matches the case's NumPy reference, and keeps the input dtype.
+    """The forward matches the case's NumPy reference; outputs and gradients keep ``dtype``.
 
     The reference runs in float64 on the inputs rounded to ``dtype``, so what is
     compared is the op's own rounding: relative error (to the largest expected
@@ -123,7 +123,8 @@ def check_forward(case: OpCase, dtype=np.float64) -> None:
         f"{case.name}: declare forward_expected (a NumPy reference for the forward)"
     arrays = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in case.arrays(dtype)]
     expected = _outputs(case.forward_expected(*arrays))
-    ours = _outputs(case.fn(*case.inputs(dtype=dtype)))
+    inputs = case.inputs(dtype=dtype)
+    ours = _outputs(case.fn(*inputs))
     assert len(ours) == len(expected), \
         f"{case.name}: {len(ours)} outputs, the reference has {len(expected)}"
     for k, (o, e) in enumerate(zip(ours, expected, strict=True)):
@@ -131,6 +132,12 @@ def check_forward(case: OpCase, dtype=np.float64) -> None:
         err = relative_error(o.detach().numpy(), e)
         assert err <= FORWARD_TOLERANCE[dtype], \
             f"{case.name}: output {k} differs from the NumPy reference by {err:.2e}"
+    graphed = [o.sum() for o in ours if o.requires_grad]
+    diff = [t for t in inputs if t.requires_grad]
+    if graphed and diff:
+        for i, g in enumerate(minigrad.grad(sum(graphed[1:], graphed[0]), diff, allow_unused=True)):
+            assert g is None or g.dtype == dtype, \
+                f"{case.name}: gradient of differentiable input {i} is {g.dtype} for {np.dtype(dtype)} inputs"
 
 
 def check_gradients(case: OpCase, order: int, noncontiguous: bool = False) -> None:

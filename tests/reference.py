@@ -182,3 +182,49 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     if weight is not None:
         y = y * weight
     return y if bias is None else y + bias
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return np.where(x > 0, x, negative_slope * x)
+
+
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule)."""
+    z = beta * x
+    return np.where(z > threshold, x, (np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))) / beta)
+
+
+def log_softmax(x, dim):
+    shifted = x - x.max(dim, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(dim, keepdims=True))
+
+
+def softmax(x, dim):
+    e = np.exp(x - x.max(dim, keepdims=True))
+    return e / e.sum(dim, keepdims=True)
+
+
+REDUCE = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}
+
+
+def binary_cross_entropy_with_logits(x, target, weight=None, reduction="mean"):
+    """-w [t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))] = w [max(x, 0) - x t + log(1 + exp(-|x|))]."""
+    loss = np.maximum(x, 0.0) - x * target + np.log1p(np.exp(-np.abs(x)))
+    return REDUCE[reduction](loss if weight is None else weight * loss)
+
+
+def cross_entropy(logits, classes, reduction="mean"):
+    """-log softmax(logits)[n, classes[n]] for logits (N, C) and integer classes (N,)."""
+    return REDUCE[reduction](-log_softmax(logits, 1)[np.arange(len(classes)), classes])
+
+
+def mse_loss(x, y, reduction="mean"):
+    return REDUCE[reduction]((x - y) ** 2)
+
+
+def safe_norm(x, dims, eps=1e-12):
+    return np.sqrt((x * x).sum(dims) + eps)
