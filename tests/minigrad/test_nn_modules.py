@@ -9,7 +9,7 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.nn import init
-from tests.opcheck import relative_error
+from tests.opcheck import OpCase, case_params, check_against_torch, check_forward, relative_error, shapes
 
 try:
     import torch
@@ -444,13 +444,23 @@ def test_batchnorm_without_running_stats_uses_batch_statistics_in_eval():
     np.testing.assert_allclose(arr(y), [[-1, -1], [1, 1]], atol=1e-4)
 
 
+LINEAR_CASES = [
+    OpCase(f"linear{shape}", lambda x, w, b: F.linear(x, w, b), shapes(shape, (3, 5), (3,)),
+           torch_fn=lambda x, w, b: torch.nn.functional.linear(x, w, b),
+           forward_expected=lambda x, w, b: np.einsum("...i,oi->...o", x, w) + b)
+    for shape in [(4, 5), (2, 3, 5)]
+]
+
+
+@pytest.mark.parametrize("case", case_params(LINEAR_CASES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_functional_linear_forward(case, dtype):
+    check_forward(case, dtype)
+
+
 @needs_torch
 def test_functional_linear_matches_torch_with_second_order():
-    from tests.opcheck import OpCase, check_against_torch, shapes
-
-    for shape in [(4, 5), (2, 3, 5)]:
-        case = OpCase(f"linear{shape}", lambda x, w, b: F.linear(x, w, b), shapes(shape, (3, 5), (3,)),
-                      torch_fn=lambda x, w, b: torch.nn.functional.linear(x, w, b))
+    for case in LINEAR_CASES:
         check_against_torch(case)
 
 
