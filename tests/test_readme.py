@@ -35,6 +35,6 @@ def test_gradient_penalty_example_runs_and_its_weight_gradient_is_right(capsys):
     # finite differences of the penalty agree with the double-backward gradients
     assert mg.gradcheck(penalty_of, weights)
     grads = mg.grad(penalty_of(*weights), weights)
-    for ours, readme_grad in zip(grads, (W1.grad, b1.grad, W2.grad)):
+    for ours, readme_grad in zip(grads, (W1.grad, b1.grad, W2.grad), strict=True):
         np.testing.assert_allclose(ours.numpy(), readme_grad.numpy(), rtol=1e-12)
     assert critic is not None

@@ -291,7 +291,7 @@ def test_weight_grad_node_survives_third_order():
     ours = _third_order_chain(*_leaves(arrays, mg), mg)
     theirs = _third_order_chain(*_leaves(arrays, torch), torch)
     assert isinstance(ours[0].grad_fn, Conv2dWeightGrad)
-    for k, (a, b) in enumerate(zip(ours, theirs)):
+    for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9,
                                    atol=1e-9 * float(np.abs(b.detach().numpy()).max()),
                                    err_msg=f"level {k}")
@@ -317,7 +317,7 @@ def test_gradient_penalty_to_third_order_matches_torch():
     arrays = [rng.standard_normal(s) for s in [(2, 2, 6, 6), (3, 2, 4, 4), (3,), (1, 3, 3, 3)]]
     ours = _gradient_penalty_third_order(*_leaves(arrays, mg), mg)
     theirs = _gradient_penalty_third_order(*_leaves(arrays, torch), torch)
-    for k, (a, b) in enumerate(zip(ours, theirs)):
+    for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         b = b.detach().numpy()
         np.testing.assert_allclose(a.detach().numpy(), b, rtol=1e-9,
                                    atol=1e-10 * max(float(np.abs(b).max()), 1.0),

@@ -184,8 +184,8 @@ def test_load_state_dict_copies_in_place():
     arrays_before = [p.data for p in dst.parameters()]
     result = dst.load_state_dict(src.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
-    assert all(p.data is a for p, a in zip(dst.parameters(), arrays_before))
-    for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values()):
+    assert all(p.data is a for p, a in zip(dst.parameters(), arrays_before, strict=True))
+    for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values(), strict=True):
         assert np.array_equal(a.numpy(), b.numpy()), k
     # the state dict shares the arrays: it sees later in-place updates
     sd = dst.state_dict()
@@ -277,7 +277,7 @@ BOUND_CASES = [  # layers whose parameters PyTorch initialises uniformly: (ours,
 @pytest.mark.parametrize("ours_fn,torch_fn", BOUND_CASES)
 def test_default_uniform_init_bounds_match_torch(ours_fn, torch_fn):
     ours, theirs = ours_fn(), torch_fn()
-    for (key, w), (tkey, tw) in zip(ours.named_parameters(), theirs.named_parameters()):
+    for (key, w), (tkey, tw) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
         assert key == tkey and w.shape == tuple(tw.shape)
         fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(theirs.weight)
         bound = 1 / math.sqrt(fan_in)  # PyTorch's default for both weight and bias
@@ -364,9 +364,9 @@ def _compare(ours, theirs, x_np, train=True, tol=1e-10):
     (y * mg.tensor(cot)).sum().backward()
     (ty * torch.from_numpy(cot)).sum().backward()
     assert relative_error(x.grad.numpy(), tx.grad.numpy()) <= tol
-    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters(), strict=True):
         assert relative_error(p.grad.numpy(), tp.grad.numpy()) <= tol, name
-    for (name, b), tb in zip(ours.named_buffers(), theirs.buffers()):
+    for (name, b), tb in zip(ours.named_buffers(), theirs.buffers(), strict=True):
         assert relative_error(b.numpy(), tb.numpy()) <= tol, name
 
 

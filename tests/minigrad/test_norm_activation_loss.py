@@ -268,7 +268,7 @@ def test_running_stats_follow_torch_over_training_steps(shape, momentum):
         y = batch_norm(mg.tensor(x), *ours, training=True, momentum=momentum)
         ty = F.batch_norm(torch.tensor(x), *theirs, training=True, momentum=momentum)
         assert relative_error(y.numpy(), ty.numpy()) <= 1e-10
-        for o, t in zip(ours, theirs):
+        for o, t in zip(ours, theirs, strict=True):
             assert relative_error(o.numpy(), t.numpy()) <= 1e-10
     x = rng.normal(2.0, 3.0, shape)
     y = batch_norm(mg.tensor(x), *ours, training=False)
@@ -363,7 +363,7 @@ def test_non_smooth_points_match_torch_to_third_order(name, ours, theirs, points
     x = np.array(points)
     mine = derivatives(ours, mg.tensor(x, requires_grad=True), 3, mg)
     ref = derivatives(theirs, torch.tensor(x, requires_grad=True), 3, torch)
-    for k, (a, b) in enumerate(zip(mine, ref), start=1):
+    for k, (a, b) in enumerate(zip(mine, ref, strict=True), start=1):
         assert np.all(np.isfinite(a)), f"{name}: order {k} not finite: {a}"
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300, err_msg=f"{name}, order {k}")
 
@@ -527,7 +527,7 @@ def test_penalty_and_its_weight_gradient_match_torch(act):
     grads = mg.grad(penalty, ours, allow_unused=True)
     t_grads = torch.autograd.grad(t_penalty, theirs, allow_unused=True)
     assert grads[0] is not None and grads[2] is not None
-    for k, (a, g, tg) in enumerate(zip(arrays, grads, t_grads)):
+    for k, (a, g, tg) in enumerate(zip(arrays, grads, t_grads, strict=True)):
         g = np.zeros_like(a) if g is None else g.numpy()
         tg = np.zeros_like(a) if tg is None else tg.numpy()
         assert relative_error(g, tg) <= 1e-10, f"weight {k}"

@@ -29,7 +29,7 @@ def write_split(directory: Path, n: int = 6, n_labels: int | None = None, gz: bo
     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, n if n_labels is None else n_labels, dtype=np.uint8)
     directory.mkdir(parents=True, exist_ok=True)
-    for stem, arr in zip(TEST_STEMS, (images, labels)):
+    for stem, arr in zip(TEST_STEMS, (images, labels), strict=True):
         blob = idx_bytes(arr)
         if gz:
             (directory / f"{stem}.gz").write_bytes(gzip.compress(blob))
@@ -374,7 +374,7 @@ def test_minibatches_resume_bit_exact(tmp_path):
     resumed = Batches(x, labels, 5, other_rng)
     with np.load(tmp_path / "state.npz", allow_pickle=False) as f:
         resumed.load_state_dict(dict(f))
-    for (xa, la), (xb, lb) in zip(expected, (next(resumed) for _ in range(9))):
+    for (xa, la), (xb, lb) in zip(expected, (next(resumed) for _ in range(9)), strict=True):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(la, lb)
 

@@ -22,7 +22,7 @@ def assert_same_state(a, b, where="checkpoint"):
             assert_same_state(a[key], b[key], f"{where}[{key!r}]")
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same_state(x, y, f"{where}[{i}]")
     elif hasattr(a, "shape"):
         x, y = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
