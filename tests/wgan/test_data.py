@@ -12,7 +12,8 @@ from wgan import data
 from wgan.data import (DATASETS, Batches, DatasetNotFoundError, IdxFormatError, iterate_minibatches,
                        load_images, read_idx, scale_images, toy_batch)
 
-MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
+from .conftest import MNIST_DIR, needs_mnist
+
 TEST_STEMS = data.SPLIT_FILES["test"]
 
 
@@ -53,7 +54,7 @@ def isolated(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- real MNIST
 
-@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST not present at {MNIST_DIR}")
+@needs_mnist
 @pytest.mark.parametrize("split,n", [("train", 22699), ("test", 10000)])
 def test_real_mnist(split, n, isolated):
     images, labels = load_images("mnist", split, data_dir=MNIST_DIR, download=False)
@@ -63,7 +64,7 @@ def test_real_mnist(split, n, isolated):
     assert images.max() == 255 and images.min() == 0
 
 
-@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST not present at {MNIST_DIR}")
+@needs_mnist
 def test_real_mnist_uncompressed(isolated):
     raw_dir = isolated / "raw"
     raw_dir.mkdir()
