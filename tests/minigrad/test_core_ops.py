@@ -24,6 +24,12 @@ def unary(name, f, expected=None, shape=(3, 4), torch_f=None, **kw):
                   forward_expected=expected or f)
 
 
+def matmul(name, shape_a, shape_b, subscripts):
+    """a @ b, its reference the same contraction spelled out for einsum."""
+    return binary(f"matmul_{name}", lambda a, b: a @ b, shape_a, shape_b,
+                  expected=lambda a, b: np.einsum(subscripts, a, b))
+
+
 def np_sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -101,7 +107,8 @@ CASES = (
         unary("getitem_basic", lambda x: x[1:, ::2, None] ** 2, shape=(3, 4)),
         unary("getitem_int_ellipsis", lambda x: x[..., 1] * x[0], shape=(3, 3)),
         unary("getitem_crop", lambda x: x[:, :, :7, :7] ** 2, shape=(1, 2, 8, 8)),
-        OpCase("getitem_array", lambda x, i: x[i] ** 2, lambda r: [r.uniform(-2, 2, (4, 3)), np.array([0, 2, 2, 3])],
+        OpCase("getitem_array", lambda x, i: x[i] ** 2,
+               lambda r: [r.uniform(-2, 2, (4, 3)), np.array([0, 2, 2, 3])],
                torch_fn=lambda x, i: x[i] ** 2, nondiff=(1,),
                forward_expected=lambda x, i: np.stack([x[k] ** 2 for k in i])),
         OpCase("cat", lambda a, b: (mg if isinstance(a, mg.Tensor) else torch).cat([a, b * b], 1),
@@ -110,12 +117,11 @@ CASES = (
         OpCase("stack", lambda a, b: (mg if isinstance(a, mg.Tensor) else torch).stack([a, a * b], 2),
                shapes((2, 3), (2, 3)), torch_fn=lambda a, b: torch.stack([a, a * b], 2),
                forward_expected=lambda a, b: np.stack([a, a * b], 2)),
-        binary("matmul_2d", lambda a, b: a @ b, (3, 4), (4, 2), expected=lambda a, b: np.einsum("ik,kj->ij", a, b)),
-        binary("matmul_batch_broadcast", lambda a, b: a @ b, (2, 3, 4), (4, 5),
-               expected=lambda a, b: np.einsum("bik,kj->bij", a, b)),
-        binary("matmul_vec_mat", lambda a, b: a @ b, (4,), (4, 3), expected=lambda a, b: np.einsum("k,kj->j", a, b)),
-        binary("matmul_mat_vec", lambda a, b: a @ b, (3, 4), (4,), expected=lambda a, b: np.einsum("ik,k->i", a, b)),
-        binary("matmul_vec_vec", lambda a, b: a @ b, (4,), (4,), expected=lambda a, b: np.einsum("k,k->", a, b)),
+        matmul("2d", (3, 4), (4, 2), "ik,kj->ij"),
+        matmul("batch_broadcast", (2, 3, 4), (4, 5), "bik,kj->bij"),
+        matmul("vec_mat", (4,), (4, 3), "k,kj->j"),
+        matmul("mat_vec", (3, 4), (4,), "ik,k->i"),
+        matmul("vec_vec", (4,), (4,), "k,k->"),
         unary("composite_mlp", lambda x: ((x @ x.T).tanh().sum(0) + x.exp().mean()).sigmoid(),
               lambda x: np_sigmoid(np.tanh(np.einsum("ik,jk->ij", x, x)).sum(0) + np.exp(x).mean()),
               (3, 2)),

@@ -141,7 +141,8 @@ ACTIVATION_CASES = [
           lambda x: reference.log_softmax(x, 1)),
     unary("log_softmax_dim0", lambda x: log_softmax(x, 0), lambda x: F.log_softmax(x, 0),
           lambda x: reference.log_softmax(x, 0)),
-    unary("softmax_dim1", lambda x: softmax(x, 1), lambda x: F.softmax(x, 1), lambda x: reference.softmax(x, 1)),
+    unary("softmax_dim1", lambda x: softmax(x, 1), lambda x: F.softmax(x, 1),
+          lambda x: reference.softmax(x, 1)),
     unary("softmax_dim-1", lambda x: softmax(x, -1), lambda x: F.softmax(x, -1),
           lambda x: reference.softmax(x, -1), shape=(2, 2, 3)),
 ]
