@@ -2,8 +2,8 @@
 
 An ``OpCase`` says how to make float64 inputs, the minigrad function, a NumPy
 reference for the forward (``forward_expected``, written from the op's definition,
-never with minigrad or ``kernels/``: it checks every forward in a run without
-PyTorch) and, where PyTorch has the same op, the torch function.
+never with minigrad or ``kernels/``, the longer ones in ``tests/reference.py``: it
+checks every forward in a run without PyTorch) and, where PyTorch has the same op, the torch function.
 ``case_params(CASES)`` turns a list of cases into pytest parameters; the generic
 tests in ``check_*`` do the rest. Use it in a test module like this::
 
