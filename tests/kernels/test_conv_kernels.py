@@ -211,7 +211,7 @@ def test_float32_stays_float32(impl, kernel, stride, padding):
     refs = [conv2d_reference(x.astype(np.float64), w.astype(np.float64), geom),
             input_grad_reference(gy.astype(np.float64), w.astype(np.float64), geom),
             weight_grad_reference(x.astype(np.float64), gy.astype(np.float64), geom)]
-    for out, ref in zip(outs, refs):
+    for out, ref in zip(outs, refs, strict=True):
         assert out.dtype == np.float32 and out.flags.c_contiguous
         assert _rel(out, ref) < 1e-5
 

@@ -1,6 +1,7 @@
 """Convolution trio, pooling, resizing, padding and embedding, declared once per setting.
 
-Every ``OpCase`` gets finite-difference checks of orders 1-3 (order 1 with the full
+Every ``OpCase`` gets its forward checked against a NumPy reference (``tests/reference.py``)
+in float64 and float32, finite-difference checks of orders 1-3 (order 1 with the full
 Jacobian, higher orders by random projections unless the case is tiny) and PyTorch
 oracles in float64 and float32. Settings PyTorch lacks (TensorFlow 'same' padding,
 asymmetric (top, bottom, left, right) padding) are compared with an explicitly padded
@@ -13,7 +14,8 @@ import minigrad as mg
 from kernels.conv import conv_geometry, conv_transpose_geometry
 from minigrad.ops.conv import Conv2dWeightGrad, conv2d, conv2d_weight_grad, conv_transpose2d
 from minigrad.ops.pool import avg_pool2d, embedding, interpolate, max_pool2d, pad
-from tests.opcheck import OpCase, case_params, check_against_torch, check_gradients, shapes
+from tests import reference
+from tests.opcheck import OpCase, case_params, check_against_torch, check_forward, check_gradients, shapes
 
 try:
     import torch
@@ -39,7 +41,8 @@ def conv_case(name, x_shape, w_shape, bias=False, stride=1, padding=0, dilation=
 
     make = shapes(x_shape, w_shape, *([(w_shape[0],)] if bias else []))
     return OpCase(f"conv2d_{name}", lambda x, w, *b: conv2d(x, w, *b, **kw), make,
-                  torch_fn=torch_fn, **{"fast_from_order": 2, **case_kw})
+                  torch_fn=torch_fn, forward_expected=lambda x, w, *b: reference.conv2d(x, w, *b, **kw),
+                  **{"fast_from_order": 2, **case_kw})
 
 
 CONV_CASES = [
@@ -85,7 +88,9 @@ def transpose_case(name, x_shape, w_shape, bias=False, stride=1, padding=0, outp
 
     make = shapes(x_shape, w_shape, *([(w_shape[1],)] if bias else []))
     return OpCase(f"conv_transpose2d_{name}", lambda x, w, *b: conv_transpose2d(x, w, *b, **kw),
-                  make, torch_fn=torch_fn, **{"fast_from_order": 2, **case_kw})
+                  make, torch_fn=torch_fn,
+                  forward_expected=lambda x, w, *b: reference.conv_transpose2d(x, w, *b, **kw),
+                  **{"fast_from_order": 2, **case_kw})
 
 
 TRANSPOSE_CASES = [
@@ -128,6 +133,7 @@ def weight_grad_case(name, x_shape, g_shape, kernel_size, stride=1, padding=0, d
     return OpCase(f"conv2d_weight_grad_{name}",
                   lambda x, g: conv2d_weight_grad(x, g, kernel_size, **kw),
                   shapes(x_shape, g_shape), torch_fn=torch_fn,
+                  forward_expected=lambda x, g: reference.conv2d_weight_grad(x, g, kernel_size, **kw),
                   **{"fast_from_order": 2, **case_kw})
 
 
@@ -151,10 +157,13 @@ def distinct(shape, spacing=0.1):
 
 def same_call(name, fn_name, x_shape, *args, make=None, **kw):
     """An op with one input whose minigrad and torch functions take the same arguments."""
-    ours = {"max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d, "interpolate": interpolate,
-            "pad": pad}[fn_name]
+    ours, expected = {"max_pool2d": (max_pool2d, reference.max_pool2d),
+                      "avg_pool2d": (avg_pool2d, reference.avg_pool2d),
+                      "interpolate": (interpolate, reference.interpolate_nearest),
+                      "pad": (pad, reference.pad)}[fn_name]
     return OpCase(name, lambda x: ours(x, *args, **kw), make or shapes(x_shape),
-                  torch_fn=lambda x: getattr(F, fn_name)(x, *args, **kw))
+                  torch_fn=lambda x: getattr(F, fn_name)(x, *args, **kw),
+                  forward_expected=lambda x: expected(x, *args, **kw))
 
 
 POOL_CASES = [
@@ -188,12 +197,17 @@ POOL_CASES = [
     OpCase("embedding_repeated_indices", lambda i, w: (embedding if isinstance(w, mg.Tensor)
                                                        else F.embedding)(i, w),
            lambda r: [np.array([[0, 2, 2], [4, 0, 1]]), r.uniform(-2, 2, (5, 3))],
-           torch_fn=lambda i, w: F.embedding(i, w), nondiff=(0,)),
+           torch_fn=lambda i, w: F.embedding(i, w), nondiff=(0,),
+           forward_expected=lambda i, w: np.stack([np.stack([w[k] for k in row]) for row in i])),
 ]
 
 
 # a small critic-like composite: every op's backward inside another op's backward
 def _critic(x, w1, w2, lib):
+    if lib is np:
+        h = np.tanh(reference.conv2d(x, w1, stride=2, padding=1))
+        h = reference.interpolate_nearest(reference.avg_pool2d(h, 2), scale_factor=2)
+        return np.tanh(reference.conv_transpose2d(h, w2, stride=2, padding=1))
     if lib is mg:
         h = conv2d(x, w1, stride=2, padding=1).tanh()
         h = interpolate(avg_pool2d(h, 2), scale_factor=2)
@@ -207,10 +221,17 @@ COMPOSITE_CASES = [
     OpCase("composite_conv_pool_upsample_transpose",
            lambda x, w1, w2: _critic(x, w1, w2, mg if isinstance(x, mg.Tensor) else torch),
            shapes((1, 2, 6, 6), (2, 2, 3, 3), (2, 1, 4, 4), low=-1, high=1),
-           torch_fn=lambda x, w1, w2: _critic(x, w1, w2, torch), fast_from_order=2),
+           torch_fn=lambda x, w1, w2: _critic(x, w1, w2, torch), fast_from_order=2,
+           forward_expected=lambda x, w1, w2: _critic(x, w1, w2, np)),
 ]
 
 CASES = CONV_CASES + TRANSPOSE_CASES + WEIGHT_GRAD_CASES + POOL_CASES + COMPOSITE_CASES
+
+
+@pytest.mark.parametrize("case", case_params(CASES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_forward(case, dtype):
+    check_forward(case, dtype)
 
 
 @pytest.mark.parametrize("case", case_params(CASES))
@@ -270,7 +291,7 @@ def test_weight_grad_node_survives_third_order():
     ours = _third_order_chain(*_leaves(arrays, mg), mg)
     theirs = _third_order_chain(*_leaves(arrays, torch), torch)
     assert isinstance(ours[0].grad_fn, Conv2dWeightGrad)
-    for k, (a, b) in enumerate(zip(ours, theirs)):
+    for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9,
                                    atol=1e-9 * float(np.abs(b.detach().numpy()).max()),
                                    err_msg=f"level {k}")
@@ -296,7 +317,7 @@ def test_gradient_penalty_to_third_order_matches_torch():
     arrays = [rng.standard_normal(s) for s in [(2, 2, 6, 6), (3, 2, 4, 4), (3,), (1, 3, 3, 3)]]
     ours = _gradient_penalty_third_order(*_leaves(arrays, mg), mg)
     theirs = _gradient_penalty_third_order(*_leaves(arrays, torch), torch)
-    for k, (a, b) in enumerate(zip(ours, theirs)):
+    for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         b = b.detach().numpy()
         np.testing.assert_allclose(a.detach().numpy(), b, rtol=1e-9,
                                    atol=1e-10 * max(float(np.abs(b).max()), 1.0),

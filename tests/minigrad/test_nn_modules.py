@@ -9,7 +9,7 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.nn import init
-from tests.opcheck import relative_error
+from tests.opcheck import OpCase, case_params, check_against_torch, check_forward, relative_error, shapes
 
 try:
     import torch
@@ -184,8 +184,8 @@ def test_load_state_dict_copies_in_place():
     arrays_before = [p.data for p in dst.parameters()]
     result = dst.load_state_dict(src.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
-    assert all(p.data is a for p, a in zip(dst.parameters(), arrays_before))
-    for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values()):
+    assert all(p.data is a for p, a in zip(dst.parameters(), arrays_before, strict=True))
+    for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values(), strict=True):
         assert np.array_equal(a.numpy(), b.numpy()), k
     # the state dict shares the arrays: it sees later in-place updates
     sd = dst.state_dict()
@@ -277,7 +277,7 @@ BOUND_CASES = [  # layers whose parameters PyTorch initialises uniformly: (ours,
 @pytest.mark.parametrize("ours_fn,torch_fn", BOUND_CASES)
 def test_default_uniform_init_bounds_match_torch(ours_fn, torch_fn):
     ours, theirs = ours_fn(), torch_fn()
-    for (key, w), (tkey, tw) in zip(ours.named_parameters(), theirs.named_parameters()):
+    for (key, w), (tkey, tw) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
         assert key == tkey and w.shape == tuple(tw.shape)
         fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(theirs.weight)
         bound = 1 / math.sqrt(fan_in)  # PyTorch's default for both weight and bias
@@ -364,9 +364,9 @@ def _compare(ours, theirs, x_np, train=True, tol=1e-10):
     (y * mg.tensor(cot)).sum().backward()
     (ty * torch.from_numpy(cot)).sum().backward()
     assert relative_error(x.grad.numpy(), tx.grad.numpy()) <= tol
-    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters(), strict=True):
         assert relative_error(p.grad.numpy(), tp.grad.numpy()) <= tol, name
-    for (name, b), tb in zip(ours.named_buffers(), theirs.buffers()):
+    for (name, b), tb in zip(ours.named_buffers(), theirs.buffers(), strict=True):
         assert relative_error(b.numpy(), tb.numpy()) <= tol, name
 
 
@@ -444,13 +444,23 @@ def test_batchnorm_without_running_stats_uses_batch_statistics_in_eval():
     np.testing.assert_allclose(arr(y), [[-1, -1], [1, 1]], atol=1e-4)
 
 
+LINEAR_CASES = [
+    OpCase(f"linear{shape}", lambda x, w, b: F.linear(x, w, b), shapes(shape, (3, 5), (3,)),
+           torch_fn=lambda x, w, b: torch.nn.functional.linear(x, w, b),
+           forward_expected=lambda x, w, b: np.einsum("...i,oi->...o", x, w) + b)
+    for shape in [(4, 5), (2, 3, 5)]
+]
+
+
+@pytest.mark.parametrize("case", case_params(LINEAR_CASES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_functional_linear_forward(case, dtype):
+    check_forward(case, dtype)
+
+
 @needs_torch
 def test_functional_linear_matches_torch_with_second_order():
-    from tests.opcheck import OpCase, check_against_torch, shapes
-
-    for shape in [(4, 5), (2, 3, 5)]:
-        case = OpCase(f"linear{shape}", lambda x, w, b: F.linear(x, w, b), shapes(shape, (3, 5), (3,)),
-                      torch_fn=lambda x, w, b: torch.nn.functional.linear(x, w, b))
+    for case in LINEAR_CASES:
         check_against_torch(case)
 
 

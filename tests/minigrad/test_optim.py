@@ -36,7 +36,7 @@ def run_minigrad(make_opt, grads, start=None):
     params = [nn.Parameter(mg.tensor(v, dtype="float64")) for v in (start or start_values())]
     opt = make_opt(params)
     for step_grads in grads:
-        for p, g in zip(params, step_grads):
+        for p, g in zip(params, step_grads, strict=True):
             p.grad = mg.tensor(g)
         opt.step()
     return [p.detach().numpy() for p in params]
@@ -46,14 +46,14 @@ def run_torch(make_opt, grads):
     params = [torch.tensor(v, requires_grad=True) for v in start_values()]
     opt = make_opt(params)
     for step_grads in grads:
-        for p, g in zip(params, step_grads):
+        for p, g in zip(params, step_grads, strict=True):
             p.grad = torch.from_numpy(g.copy())
         opt.step()
     return [p.detach().numpy() for p in params]
 
 
 def max_relative_error(actual, expected):
-    return max(float(np.max(np.abs(a - e)) / np.max(np.abs(e))) for a, e in zip(actual, expected))
+    return max(float(np.max(np.abs(a - e)) / np.max(np.abs(e))) for a, e in zip(actual, expected, strict=True))
 
 
 # ----- the written formulas, one parameter at a time --------------------------------------------
@@ -218,7 +218,7 @@ def test_state_dict_round_trip_mid_run_continues_identically(name, options, tmp_
     params = [nn.Parameter(mg.tensor(v)) for v in start_values()]
     opt = getattr(optim, name)(params, **options)
     for step_grads in grads[:10]:
-        for p, g in zip(params, step_grads):
+        for p, g in zip(params, step_grads, strict=True):
             p.grad = mg.tensor(g)
         opt.step()
     save({"params": [p.detach() for p in params], "optimizer": opt.state_dict()}, tmp_path / "ckpt.npz")
@@ -228,10 +228,10 @@ def test_state_dict_round_trip_mid_run_continues_identically(name, options, tmp_
     opt2 = getattr(optim, name)(resumed, **options)
     opt2.load_state_dict(ckpt["optimizer"])
     for step_grads in grads[10:]:
-        for p, g in zip(resumed, step_grads):
+        for p, g in zip(resumed, step_grads, strict=True):
             p.grad = mg.tensor(g)
         opt2.step()
-    for a, b in zip(resumed, straight):
+    for a, b in zip(resumed, straight, strict=True):
         np.testing.assert_array_equal(a.detach().numpy(), b)  # bit for bit
 
 
@@ -417,7 +417,7 @@ def test_clip_weights_in_place_on_every_parameter():
     model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 1))
     arrays = [p.data for p in model.parameters()]
     optim.clip_weights_(model.parameters(), 0.01)
-    for p, a in zip(model.parameters(), arrays):
+    for p, a in zip(model.parameters(), arrays, strict=True):
         assert p.data is a
         assert np.abs(a).max() <= 0.01
     assert np.all(model[1].weight.detach().numpy() == 0.01)  # batch-norm scales (ones) are clipped too

@@ -26,7 +26,7 @@ def test_module_state_dict_round_trips_bit_for_bit(dtype, tmp_path):
     loaded = load(tmp_path / "model.npz")
     assert list(loaded) == list(src.state_dict())
     dst.load_state_dict(loaded)
-    for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values()):
+    for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values(), strict=True):
         assert a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy()), k
     assert dst[1].num_batches_tracked.item() == 1 and dst[1].num_batches_tracked.dtype == np.int64
 
@@ -84,7 +84,7 @@ def test_nested_structures_and_python_values(tmp_path):
     assert str(back["floats"][1]) == "-0.0"
     assert back["flags"] == [True, False, None] and back["text"] == obj["text"] and back[3] == "int key"
     np.testing.assert_array_equal(back[None]["deep"][0][0]["x"], obj[None]["deep"][0][0]["x"])
-    for a, b in zip(back["arrays"], obj["arrays"]):
+    for a, b in zip(back["arrays"], obj["arrays"], strict=True):
         assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
     assert back["scalar"] == 0.25 and isinstance(back["scalar"], np.float64)
     assert isinstance(back["tensor"], mg.Tensor) and back["tensor"].dtype == np.float64

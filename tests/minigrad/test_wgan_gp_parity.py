@@ -73,7 +73,7 @@ def same_weights(ours, theirs, rng):
     ours.double()
     state = {}
     # matched by position: the torch critic has extra padding modules that shift the names
-    for our_name, (name, t) in zip(ours.state_dict(), theirs.state_dict().items()):
+    for our_name, (name, t) in zip(ours.state_dict(), theirs.state_dict().items(), strict=True):
         if name.endswith("num_batches_tracked"):
             state[our_name] = t.numpy()
             continue
@@ -123,7 +123,7 @@ def test_wgan_gp_critic_gradients_match_torch(make):
     # removes it): both sides give rounding noise there, so errors are also measured
     # against the largest gradient of the critic
     largest = max(float(np.abs(tg.numpy()).max()) for tg in t_grads)
-    for name, g, tg in zip(names, grads, t_grads):
+    for name, g, tg in zip(names, grads, t_grads, strict=True):
         g = np.zeros(tg.shape) if g is None else g.numpy()
         err = min(relative_error(g, tg.numpy()), float(np.abs(g - tg.numpy()).max()) / largest)
         assert err <= 1e-10, f"{name}: gradient differs from torch by {err:.2e}"

@@ -10,7 +10,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
 
-needs_mnist = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST not present at {MNIST_DIR}")
+# the data is shared by the worktrees, beside (not inside) the repository
+MNIST_MISSING = f"needs ../shared/data/mnist (the MNIST IDX files); not found at {MNIST_DIR}"
+needs_mnist = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=MNIST_MISSING)
 
 # tiny but real: the first 16 training images, batches of 4
 TINY_MNIST = ["--data-dir", str(MNIST_DIR), "--limit-images", "16", "--batch-size", "4", "--quiet"]

@@ -12,7 +12,8 @@ from wgan import data
 from wgan.data import (DATASETS, Batches, DatasetNotFoundError, IdxFormatError, iterate_minibatches,
                        load_images, read_idx, scale_images, toy_batch)
 
-MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
+from .conftest import MNIST_DIR, needs_mnist
+
 TEST_STEMS = data.SPLIT_FILES["test"]
 
 
@@ -29,7 +30,7 @@ def write_split(directory: Path, n: int = 6, n_labels: int | None = None, gz: bo
     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, n if n_labels is None else n_labels, dtype=np.uint8)
     directory.mkdir(parents=True, exist_ok=True)
-    for stem, arr in zip(TEST_STEMS, (images, labels)):
+    for stem, arr in zip(TEST_STEMS, (images, labels), strict=True):
         blob = idx_bytes(arr)
         if gz:
             (directory / f"{stem}.gz").write_bytes(gzip.compress(blob))
@@ -53,7 +54,7 @@ def isolated(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- real MNIST
 
-@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST not present at {MNIST_DIR}")
+@needs_mnist
 @pytest.mark.parametrize("split,n", [("train", 22699), ("test", 10000)])
 def test_real_mnist(split, n, isolated):
     images, labels = load_images("mnist", split, data_dir=MNIST_DIR, download=False)
@@ -63,7 +64,7 @@ def test_real_mnist(split, n, isolated):
     assert images.max() == 255 and images.min() == 0
 
 
-@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST not present at {MNIST_DIR}")
+@needs_mnist
 def test_real_mnist_uncompressed(isolated):
     raw_dir = isolated / "raw"
     raw_dir.mkdir()
@@ -374,7 +375,7 @@ def test_minibatches_resume_bit_exact(tmp_path):
     resumed = Batches(x, labels, 5, other_rng)
     with np.load(tmp_path / "state.npz", allow_pickle=False) as f:
         resumed.load_state_dict(dict(f))
-    for (xa, la), (xb, lb) in zip(expected, (next(resumed) for _ in range(9))):
+    for (xa, la), (xb, lb) in zip(expected, (next(resumed) for _ in range(9)), strict=True):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(la, lb)
 

@@ -52,10 +52,10 @@ def test_shapes_and_output_range(name, loss):
 def test_init_is_reproducible_from_the_generator(name):
     a, b, c = build(name, "wgan-gp", seed=5), build(name, "wgan-gp", seed=5), build(name, "wgan-gp", seed=6)
     for (ka, va), (kb, vb), (_, vc) in zip(a[0].state_dict().items(), b[0].state_dict().items(),
-                                           c[0].state_dict().items()):
+                                           c[0].state_dict().items(), strict=True):
         assert ka == kb and np.array_equal(va.numpy(), vb.numpy())
     assert any(not np.array_equal(va.numpy(), vc.numpy()) for va, vc in
-               zip(a[1].state_dict().values(), c[1].state_dict().values()))
+               zip(a[1].state_dict().values(), c[1].state_dict().values(), strict=True))
 
 
 def test_wgangp_mnist_is_gan_mnist_layer_for_layer():

@@ -11,7 +11,7 @@ import pytest
 from minigrad.serialization import load
 from wgan import trainer as trainer_module
 
-from .conftest import MNIST_DIR, REPO, TINY_MNIST, needs_mnist, read_jsonl
+from .conftest import MNIST_DIR, MNIST_MISSING, REPO, TINY_MNIST, needs_mnist, read_jsonl
 
 
 def assert_same_state(a, b, where="checkpoint"):
@@ -22,7 +22,7 @@ def assert_same_state(a, b, where="checkpoint"):
             assert_same_state(a[key], b[key], f"{where}[{key!r}]")
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same_state(x, y, f"{where}[{i}]")
     elif hasattr(a, "shape"):
         x, y = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
@@ -55,7 +55,7 @@ RESUME_CASES = {
                                   else c for c in sorted(RESUME_CASES)])
 def test_resumed_run_is_bit_identical(case, tmp_path, train_main):
     if case != "toy-wgan" and not MNIST_DIR.is_dir():
-        pytest.skip(f"MNIST not present at {MNIST_DIR}")
+        pytest.skip(MNIST_MISSING)
     options = RESUME_CASES[case]
     total = 2 if case.startswith("acgan") else 4  # acgan's 28x28 convolutions are slow on a CPU
     straight, split = tmp_path / "straight", tmp_path / "split"

@@ -5,7 +5,7 @@ import pytest
 from wgan.config import resolve_config
 from wgan.trainer import Trainer, stream_seeds
 
-from .conftest import MNIST_DIR
+from .conftest import MNIST_DIR, MNIST_MISSING
 
 TOY = {"dataset": "8gaussians", "batch_size": 8, "n_samples": 8, "iters": 3}
 
@@ -75,7 +75,7 @@ def test_training_never_draws_from_the_global_generator(options):
     from minigrad.random import default_generator
 
     if "data_dir" in options and not MNIST_DIR.is_dir():
-        pytest.skip(f"MNIST not present at {MNIST_DIR}")
+        pytest.skip(MNIST_MISSING)
     trainer = Trainer(resolve_config(options))
     before = default_generator.get_state()
     trainer.train_step()
