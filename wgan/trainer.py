@@ -66,15 +66,14 @@ class NonFiniteError(TrainingError):
         return NonFiniteError(self.step, self.quantity, self.value, checkpoint)
 
 
-# The guarded metrics, in the order they are computed within an update.
 GUARDED = (("gradient_penalty", "gradient penalty"), ("critic_loss", "critic loss"),
            ("critic_grad_norm", "critic gradient norm"), ("generator_loss", "generator loss"),
            ("generator_grad_norm", "generator gradient norm"))
 
 
 def check_finite(metrics: Metrics, step: int) -> None:
-    """The NaN/inf guard: NonFiniteError naming the first guarded metric that is not finite
-    and the generator ``step`` (1-based) in progress."""
+    """The NaN/inf guard: NonFiniteError naming the first metric of ``GUARDED`` (the order
+    they are computed in) that is not finite, and the generator ``step`` (1-based) in progress."""
     for key, quantity in GUARDED:
         if key in metrics:
             value = float(metrics[key].item())
@@ -151,14 +150,9 @@ def _frozen(module: nn.Module):
 # ----------------------------------------------------------------------------- the trainer
 
 class Trainer:
-    """The networks, optimizers, random streams and data of one run, and its step function.
-
-    ``train_step()`` performs one generator step (with its critic steps) and returns its
-    metrics record; ``state_dict()`` / ``load_state_dict()`` capture everything a resumed run
-    needs.  Raises :class:`NonFiniteError` (before any update is applied with it) when a loss
-    or gradient norm is NaN or infinite.  Unconditional models only; :func:`make_trainer`
-    picks :class:`ConditionalTrainer` for ``acgan``.
-    """
+    """The networks, optimizers, random streams and data of one run, and its step function
+    ``train_step``; ``state_dict`` holds what a resumed run needs.  Unconditional models
+    only: :func:`make_trainer` picks :class:`ConditionalTrainer` for ``acgan``."""
 
     conditional = False
 
@@ -189,7 +183,8 @@ class Trainer:
     def train_step(self) -> dict[str, Any]:
         """One generator step with its critic steps; returns its record: ``step``,
         ``critic_iters``, the metrics of the last critic update and of the generator update
-        (0-d tensors, see :func:`metric_floats`) and ``sec_per_step``."""
+        (0-d tensors, see :func:`metric_floats`) and ``sec_per_step``.  Raises
+        :class:`NonFiniteError` before an update with a NaN / inf loss or gradient is applied."""
         start = time.perf_counter()
         n_critic = self.config.critic_steps(self.step)
         # overflow shows up as a non-finite loss or gradient norm, which check_finite reports
