@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if out.suffix not in SUFFIXES:
         parser.error(f"--out must end in {' or '.join(SUFFIXES)}, got {out.name!r}")
     from .outputs import save_image_grid, save_points_plot
-    from .run import TrainingError
+    from .trainer import TrainingError
 
     try:
         samples, labels, kind = generate(Path(args.run), args.n, args.label, args.seed)

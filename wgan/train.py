@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     explicit = {name: getattr(args, name) for name in SETTINGS}
     if explicit["betas"] is not None:
         explicit["betas"] = tuple(explicit["betas"])
-    from .run import TrainingError, stop_on_signals, train  # heavy imports after --help
+    from .run import stop_on_signals, train  # heavy imports after --help
+    from .trainer import TrainingError
 
     try:
         if args.resume:
