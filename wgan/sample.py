@@ -39,7 +39,8 @@ def generate(run_dir: Path, n: int, label: int | None,
     import minigrad
 
     from .outputs import to_unit_range
-    from .trainer import generate, load_generator
+    from .models import generate
+    from .run import load_generator
 
     config, spec, generator = load_generator(run_dir)
     if label is not None and not spec.conditional:
