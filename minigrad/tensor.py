@@ -412,28 +412,31 @@ class Tensor:
         return self
 
 
-def _wrap_inputs(op_name: str, inputs):
+def _wrap_inputs(op_name: str, inputs: tuple):
     """Turn op inputs into tensors on one backend with one floating dtype.
 
     Python and NumPy scalars become constants of the tensors' dtype (PyTorch's
     rule for scalars); mixing backends or floating dtypes raises.
     """
-    first = next((x for x in inputs if isinstance(x, Tensor)), None)
-    if first is None:
-        raise TypeError(f"{op_name}: expected at least one Tensor argument")
-    backend, dtype = first._backend, first.dtype
+    first = None
     for x in inputs:
         if isinstance(x, Tensor):
-            if x._backend is not backend:
-                raise RuntimeError(
-                    f"{op_name}: tensors are on different backends ({backend.device} and "
-                    f"{x._backend.device}); move them with .to(device) first"
-                )
-            if x.dtype != dtype:
-                raise TypeError(
-                    f"{op_name}: tensors have different dtypes ({dtype} and {x.dtype}); "
-                    "cast one with .float() or .double() first"
-                )
+            first = x
+            break
+    if first is None:
+        raise TypeError(f"{op_name}: expected at least one Tensor argument")
+    array_type, dtype = type(first.data), first.data.dtype
+    constants = False
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            constants = True
+        elif type(x.data) is not array_type or x.data.dtype is not dtype:
+            # a cheap test on the hot path; a difference may still be fine (an array beside
+            # a NumPy scalar), so only the full check decides
+            _check_same_backend_and_dtype(op_name, first, x)
+    backend = backend_of(first.data)
+    if not constants:
+        return inputs, backend, dtype
     tensors = []
     for x in inputs:
         if isinstance(x, Tensor):
@@ -446,6 +449,19 @@ def _wrap_inputs(op_name: str, inputs):
                 raise TypeError(f"{op_name}: array argument of dtype {arr.dtype}, expected {dtype}")
             tensors.append(Tensor._make(arr))
     return tuple(tensors), backend, dtype
+
+
+def _check_same_backend_and_dtype(op_name: str, first: Tensor, x: Tensor) -> None:
+    if x._backend is not first._backend:
+        raise RuntimeError(
+            f"{op_name}: tensors are on different backends ({first._backend.device} and "
+            f"{x._backend.device}); move them with .to(device) first"
+        )
+    if x.dtype != first.dtype:
+        raise TypeError(
+            f"{op_name}: tensors have different dtypes ({first.dtype} and {x.dtype}); "
+            "cast one with .float() or .double() first"
+        )
 
 
 # ----- creation ------------------------------------------------------------------------------
