@@ -58,7 +58,6 @@ class _GradMode:
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
-        self.prev = _grad_enabled
 
     def __enter__(self):
         global _grad_enabled
@@ -75,24 +74,36 @@ class _GradMode:
 
         @functools.wraps(func)
         def with_grad_mode(*args, **kwargs):
-            with _GradMode(mode):  # a fresh context per call: recursion and threads of calls nest
+            with _GradMode(mode):  # a fresh context per call, so a recursive call nests
                 return func(*args, **kwargs)
 
         return with_grad_mode
 
 
-class no_grad(_GradMode):
-    """``with no_grad():`` (or ``@no_grad()``) runs ops without recording a graph."""
+class _FixedGradMode(_GradMode):
+    """A grad mode with no argument, which also decorates without parentheses (``@no_grad``)."""
+
+    mode: bool
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)
 
     def __init__(self):
-        super().__init__(False)
+        pass  # ``mode`` is the class's
 
 
-class enable_grad(_GradMode):
+class no_grad(_FixedGradMode):
+    """``with no_grad():`` (or ``@no_grad()``, ``@no_grad``) runs ops without recording a graph."""
+
+    mode = False
+
+
+class enable_grad(_FixedGradMode):
     """``with enable_grad():`` (or ``@enable_grad()``) records a graph even inside ``no_grad``."""
 
-    def __init__(self):
-        super().__init__(True)
+    mode = True
 
 
 class set_grad_enabled(_GradMode):
@@ -103,6 +114,7 @@ class set_grad_enabled(_GradMode):
     def __init__(self, mode: bool):
         global _grad_enabled
         super().__init__(mode)
+        self.prev = _grad_enabled
         _grad_enabled = self.mode
 
     def __enter__(self):

@@ -279,6 +279,14 @@ def test_a_decorated_function_keeps_its_name_and_nests_in_itself():
     assert countdown(3) == 0 and mg.is_grad_enabled()
 
 
+def test_no_grad_decorates_without_parentheses_too():
+    @mg.no_grad
+    def doubled(t):
+        return t * 2
+
+    assert not doubled(leaf(2)).requires_grad and mg.is_grad_enabled()
+
+
 def test_set_grad_enabled_called_as_a_function_sets_the_mode():
     try:
         mg.set_grad_enabled(False)
