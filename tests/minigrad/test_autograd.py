@@ -1,6 +1,9 @@
 """The engine's contracts: backward, grad(), grad mode, freeing, errors, gradcheck itself."""
+import ast
 import gc
+import importlib
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +11,8 @@ import pytest
 import minigrad as mg
 from minigrad.autograd import AccumulateGrad, Function
 from minigrad.gradcheck import GradcheckError
+
+OPS_DIR = Path(mg.__file__).parent / "ops"
 
 
 def leaf(*shape, seed=0):
@@ -487,3 +492,27 @@ def test_declared_parameters_with_defaults_and_inheritance():
     assert ScaleTwice._parameter_names == {"factor", "offset", "times"}
     with pytest.raises(TypeError, match="ScaleTwice is missing the parameter 'factor'"):
         ScaleTwice.apply(x, times=3)
+
+
+def _op_classes():
+    for path in sorted(OPS_DIR.glob("*.py")):
+        module = importlib.import_module(f"minigrad.ops.{path.stem}")
+        for node in ast.parse(path.read_text()).body:
+            op = getattr(module, node.name, None) if isinstance(node, ast.ClassDef) else None
+            if isinstance(op, type) and issubclass(op, Function):
+                yield op, node
+
+
+def test_every_attribute_an_op_reads_is_declared_or_set_by_the_op():
+    """A reader of an op finds each ``self.x`` it uses: a declared parameter, an attribute
+    one of its methods sets (forward's saved state), or the engine's."""
+    checked = 0
+    for op, node in _op_classes():
+        reads, writes = set(), set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                (writes if isinstance(n.ctx, ast.Store) else reads).add(n.attr)
+        engine = {"backend", "dtype"} | {name for name in dir(Function)}
+        assert reads - writes - op._parameter_names - engine == set(), op.__name__
+        checked += 1
+    assert checked > 40
