@@ -261,20 +261,26 @@ class Function:
         return Tensor._make(raw)
 
     def _record(self, tensors, raw):
-        """Link the node into the graph and wrap its output arrays ``raw`` in tensors of it."""
+        """Link the node into the graph and wrap its output array(s) ``raw`` in tensors of it."""
         self.next_functions = tuple([t._edge() if t.requires_grad else _NO_EDGE for t in tensors])
         if _backward_pass:
             self.backward_pass = _backward_pass
         if self._saved_indices:
             self._saved_inputs = {i: tensors[i] for i in self._saved_indices if i is not None}
-        arrays = raw if isinstance(raw, tuple) else (raw,)
+        if isinstance(raw, tuple):
+            return self._record_outputs(raw)
+        # one output, the common case, without _record_outputs' loops
+        self.output_shapes, self._output_dtypes = (raw.shape,), (raw.dtype,)
         if self._saved_output is True:
-            self._saved_output = arrays[0]
+            self._saved_output = raw
+        return Tensor._make(raw, True, self, 0)
+
+    def _record_outputs(self, arrays: tuple) -> tuple:
         self.output_shapes = tuple([a.shape for a in arrays])
         self._output_dtypes = tuple([a.dtype for a in arrays])
-        if isinstance(raw, tuple):
-            return tuple([Tensor._make(a, True, self, i) for i, a in enumerate(raw)])
-        return Tensor._make(raw, True, self, 0)
+        if self._saved_output is True:
+            self._saved_output = arrays[0]
+        return tuple([Tensor._make(a, True, self, i) for i, a in enumerate(arrays)])
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
