@@ -34,8 +34,8 @@ from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 
 _grad_enabled = True
-# The ``backward_pass`` stamped on nodes recorded now: 0 in forward code; while the engine runs
-# the backward of a node recorded in pass k (create_graph=True), k + 1.
+# The ``backward_pass`` stamped on nodes recorded now: 0 in forward code; k + 1 while the engine
+# runs, with create_graph=True, a walk whose deepest node is of pass k.
 _backward_pass = 0
 
 
@@ -145,8 +145,9 @@ class Function:
     """Base class of every differentiable op, and the node recording it. See the module docstring.
 
     A recorded node has ``next_functions``, ``needs_input_grad``, ``output_shapes`` (one shape
-    per output) and ``backward_pass`` (0 when recorded by forward code, k + 1 when recorded by
-    the backward of a node of pass k under ``create_graph=True``).
+    per output) and ``backward_pass``: 0 when recorded by forward code, k + 1 when recorded by a
+    ``create_graph=True`` walk whose deepest node is of pass k. The nodes the WGAN-GP penalty's
+    ``grad`` adds have 1; differentiating that gradient again (a third order check) adds 2.
     """
 
     # an unrecorded node's values, kept on the class so that apply writes only what differs
@@ -393,10 +394,11 @@ def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_g
     global _backward_pass
     wanted = set(order)
     outer = _backward_pass
+    if create_graph:
+        _backward_pass = 1 + max((node.backward_pass for node in order), default=0)
     try:
         with _GradMode(create_graph):
             for node in order:
-                _backward_pass = node.backward_pass + 1
                 grads = _output_grads(node, buffers, targets)
                 input_grads = _run_node(node, grads, wanted, targets)
                 for edge, want, g in zip(node.next_functions, node.needs_input_grad, input_grads):
