@@ -250,9 +250,9 @@ def test_no_grad_constructed_without_with_changes_nothing():
     with ctx:
         assert not mg.is_grad_enabled()
     assert mg.is_grad_enabled()
-    mg.enable_grad()
     with mg.no_grad():
-        assert not mg.is_grad_enabled()  # constructing enable_grad did not switch it back on
+        mg.enable_grad()
+        assert not mg.is_grad_enabled()  # constructing enable_grad does not switch it back on
 
 
 def test_no_grad_restores_the_mode_when_the_block_raises():
