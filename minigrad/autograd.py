@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import weakref
 from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 
