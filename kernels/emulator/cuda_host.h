@@ -3,7 +3,8 @@
 //
 // Model: a launch runs its blocks one after another. A block runs as one std::thread
 // per CUDA thread (or, for a source without __syncthreads, its threads in turn on one
-// OS thread); __syncthreads is a C++20 std::barrier over the block's threads.
+// OS thread); __syncthreads is a C++20 std::barrier over the block's threads. The
+// threads are made once per launch and reused for each block.
 // threadIdx/blockIdx/blockDim/gridDim are thread_local. __shared__ is `static`: with
 // blocks run one at a time, a function-local static is exactly one block's shared
 // memory. atomicAdd goes through std::atomic_ref.
@@ -22,6 +23,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,39 +73,56 @@ inline uint3 unflatten(unsigned long long i, dim3 d) {
                  static_cast<unsigned int>(i / (static_cast<unsigned long long>(d.x) * d.y))};
 }
 
-// One block, one OS thread per CUDA thread. The first exception any thread throws is
-// rethrown after all have finished; a thread that ends (normally or by throwing) drops
-// out of the barrier, as an exited CUDA thread does, so nobody waits for it.
-inline void run_block_threaded(dim3 grid, dim3 block, uint3 b, const std::function<void()>& body) {
+// One OS thread per CUDA thread of a block, kept for the whole launch and reused for each
+// block in turn. Between blocks all threads meet at `between_blocks`, whose completion step
+// (run once, by one thread, when all have arrived) makes the next block's __syncthreads
+// barrier. A thread whose kernel call ends, normally or by throwing, drops out of that
+// barrier, as an exited CUDA thread does, so nobody waits for it. The first exception is
+// rethrown after the launch; the blocks after it are not run.
+inline void run_blocks_threaded(dim3 grid, dim3 block, const std::function<void()>& body) {
     const unsigned long long n = static_cast<unsigned long long>(block.x) * block.y * block.z;
-    std::barrier<> barrier(static_cast<std::ptrdiff_t>(n));
+    const unsigned long long blocks = static_cast<unsigned long long>(grid.x) * grid.y * grid.z;
+    std::optional<std::barrier<>> sync;
     std::exception_ptr error;
     std::mutex error_mutex;
+    bool stop = false;
+    auto next_block = [&]() noexcept {
+        sync.emplace(static_cast<std::ptrdiff_t>(n));
+        stop = error != nullptr;
+    };
+    std::barrier between_blocks(static_cast<std::ptrdiff_t>(n), next_block);
     std::vector<std::thread> threads;
     threads.reserve(n);
     for (unsigned long long t = 0; t < n; ++t) {
         threads.emplace_back([&, t] {
-            set_indices(grid, block, b, unflatten(t, block));
-            block_barrier = &barrier;
-            try {
-                body();
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(error_mutex);
-                if (!error) error = std::current_exception();
+            for (unsigned long long b = 0; b < blocks; ++b) {
+                between_blocks.arrive_and_wait();
+                if (stop) return;
+                set_indices(grid, block, unflatten(b, grid), unflatten(t, block));
+                block_barrier = &*sync;
+                try {
+                    body();
+                } catch (...) {
+                    std::lock_guard<std::mutex> lock(error_mutex);
+                    if (!error) error = std::current_exception();
+                }
+                block_barrier = nullptr;
+                sync->arrive_and_drop();
             }
-            block_barrier = nullptr;
-            barrier.arrive_and_drop();
         });
     }
     for (auto& th : threads) th.join();
     if (error) std::rethrow_exception(error);
 }
 
-inline void run_block_sequential(dim3 grid, dim3 block, uint3 b, const std::function<void()>& body) {
+inline void run_blocks_sequential(dim3 grid, dim3 block, const std::function<void()>& body) {
     const unsigned long long n = static_cast<unsigned long long>(block.x) * block.y * block.z;
-    for (unsigned long long t = 0; t < n; ++t) {
-        set_indices(grid, block, b, unflatten(t, block));
-        body();
+    const unsigned long long blocks = static_cast<unsigned long long>(grid.x) * grid.y * grid.z;
+    for (unsigned long long b = 0; b < blocks; ++b) {
+        for (unsigned long long t = 0; t < n; ++t) {
+            set_indices(grid, block, unflatten(b, grid), unflatten(t, block));
+            body();
+        }
     }
 }
 
@@ -118,12 +137,8 @@ inline int launch(dim3 grid, dim3 block, bool threaded, const std::function<void
                   char* error, std::size_t error_size) {
     std::lock_guard<std::mutex> lock(launch_mutex());  // one launch at a time: shared memory is static
     try {
-        const unsigned long long blocks = static_cast<unsigned long long>(grid.x) * grid.y * grid.z;
-        for (unsigned long long i = 0; i < blocks; ++i) {
-            const uint3 b = unflatten(i, grid);
-            if (threaded) run_block_threaded(grid, block, b, body);
-            else run_block_sequential(grid, block, b, body);
-        }
+        if (threaded) run_blocks_threaded(grid, block, body);
+        else run_blocks_sequential(grid, block, body);
         return 0;
     } catch (const std::exception& e) {
         std::string text = e.what();
@@ -145,3 +160,8 @@ template <typename T>
 inline T atomicAdd(T* address, T value) {
     return std::atomic_ref<T>(*address).fetch_add(value);
 }
+
+// CUDA's float overloads of the math functions (sqrt(float) is sqrtf), as in device code
+using std::exp;
+using std::fabs;
+using std::sqrt;
