@@ -174,15 +174,19 @@ class RawModule:
         self._functions = {}
 
     @staticmethod
-    def _build(cxx: str, unit: str, flags: tuple[str, ...], name: str) -> Path:
+    def library_path(cxx: str, unit: str, flags: tuple[str, ...], name: str) -> Path:
+        """Where the build of ``unit`` is cached: keyed by header, unit, flags and compiler."""
         version = subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout
         key = hashlib.sha256("\0".join((HEADER.read_text(), unit, " ".join(flags), version))
                              .encode()).hexdigest()[:24]
-        cache = _cache_dir()
-        library = cache / f"{Path(name).stem}-{key}.so"
+        return _cache_dir() / f"{Path(name).stem}-{key}.so"
+
+    @classmethod
+    def _build(cls, cxx: str, unit: str, flags: tuple[str, ...], name: str) -> Path:
+        library = cls.library_path(cxx, unit, flags, name)
         if library.exists():
             return library
-        with tempfile.TemporaryDirectory(dir=cache) as work:
+        with tempfile.TemporaryDirectory(dir=library.parent) as work:
             source = Path(work) / "unit.cpp"
             source.write_text(unit)
             built = Path(work) / "unit.so"
