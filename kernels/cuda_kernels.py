@@ -219,8 +219,8 @@ class CudaKernels:
         xp = array_module(x)
         dtype = _dtype_of("bias_leaky_relu", x, bias)
         if x.ndim < 2 or tuple(bias.shape) != (x.shape[1],):
-            raise ValueError(f"bias_leaky_relu: bias must have shape (C,) = ({x.shape[1] if x.ndim > 1 else '?'},)"
-                             f" for x of shape {tuple(x.shape)}, got {tuple(bias.shape)}")
+            raise ValueError(f"bias_leaky_relu: x must be (N, C, *spatial) and bias (C,), got x "
+                             f"{tuple(x.shape)} and bias {tuple(bias.shape)}")
         x = xp.ascontiguousarray(x)
         y = xp.empty_like(x)
         mask = xp.empty_like(x) if with_mask else None

@@ -132,16 +132,16 @@ def _trampolines(kernels: dict[str, tuple[KernelParam, ...]], threaded: bool) ->
     """C++ entry points that unpack cudaLaunchKernel-style ``void** args`` per kernel."""
     parts = []
     for name, params in kernels.items():
-        aliases = "".join(f"    using A{i} = {p.alias_type};\n    A{i} a{i} = *static_cast<A{i}*>(args[{i}]);\n"
-                          for i, p in enumerate(params))
+        aliases = "".join(f"    using A{i} = {p.alias_type};\n"
+                          f"    A{i} a{i} = *static_cast<A{i}*>(args[{i}]);\n" for i, p in enumerate(params))
         call_args = ", ".join(f"a{i}" for i in range(len(params)))
         parts.append(
             f'extern "C" int emu_launch_{name}(const unsigned int* grid, const unsigned int* block,\n'
             f"                                 void** args, char* error, std::size_t error_size) {{\n"
             f"    (void)args;\n{aliases}"
-            f"    return emu::launch(dim3{{grid[0], grid[1], grid[2]}}, dim3{{block[0], block[1], block[2]}},\n"
-            f"                       {'true' if threaded else 'false'}, [=] {{ {name}({call_args}); }},\n"
-            f"                       error, error_size);\n}}\n")
+            f"    return emu::launch(dim3{{grid[0], grid[1], grid[2]}},\n"
+            f"                       dim3{{block[0], block[1], block[2]}}, {str(threaded).lower()},\n"
+            f"                       [=] {{ {name}({call_args}); }}, error, error_size);\n}}\n")
     return "\n".join(parts)
 
 

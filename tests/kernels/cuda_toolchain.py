@@ -34,7 +34,8 @@ def ptxas_usage(log: str) -> dict[str, EntryUsage]:
     usage = {}
     for chunk in re.split(r"Compiling entry function '", log)[1:]:
         name = chunk.split("'", 1)[0]
-        frame = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", chunk)
+        frame = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads",
+                          chunk)
         registers = re.search(r"Used (\d+) registers", chunk)
         if frame is None or registers is None:
             raise ValueError(f"cannot read ptxas' report for {name}:\n{chunk}")

@@ -54,7 +54,8 @@ def test_scatter_add_rows_rejects_bad_arguments(xp):
 
 
 # (in_hw, kernel, stride, padding): overlapping windows, padding, a stride remainder
-WINDOWS = [((5, 5), (3, 3), (1, 1), (1, 1)), ((6, 5), (2, 3), (2, 2), (0, 1)), ((4, 4), (2, 2), (2, 2), (0, 0))]
+WINDOWS = [((5, 5), (3, 3), (1, 1), (1, 1)), ((6, 5), (2, 3), (2, 2), (0, 1)),
+           ((4, 4), (2, 2), (2, 2), (0, 0))]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -47,7 +47,7 @@ def test_bias_leaky_relu_matches_exactly(target, dtype, shape):
     y_ref, mask_ref = ref.bias_leaky_relu(x, bias, 0.2)
     np.testing.assert_array_equal(target.to_host(y), y_ref)
     np.testing.assert_array_equal(target.to_host(mask), mask_ref)
-    with pytest.raises(ValueError, match=r"bias must have shape \(C,\)"):
+    with pytest.raises(ValueError, match=r"x must be \(N, C, \*spatial\) and bias \(C,\)"):
         target.kernels.bias_leaky_relu(target.to_device(x), target.to_device(bias[:-1]), 0.2)
 
 
@@ -72,10 +72,12 @@ def test_gradient_penalty_norms_penalty_and_grad(target, dtype, shape):
     g[0] = 0  # a zero input gradient: finite thanks to eps
     k, dev = target.kernels, target.to_device
     norms = k.gradient_penalty_norms(dev(g), 1e-12)
-    np.testing.assert_allclose(target.to_host(norms), ref.gradient_penalty_norms(g, 1e-12), **_tolerance(dtype))
+    np.testing.assert_allclose(target.to_host(norms), ref.gradient_penalty_norms(g, 1e-12),
+                               **_tolerance(dtype))
     penalty = target.to_host(k.gradient_penalty(norms, 1.0))
     assert penalty.shape == () and penalty.dtype == dtype
-    np.testing.assert_allclose(penalty, ref.gradient_penalty(target.to_host(norms), 1.0), **_tolerance(dtype))
+    np.testing.assert_allclose(penalty, ref.gradient_penalty(target.to_host(norms), 1.0),
+                               **_tolerance(dtype))
     grad = target.to_host(k.gradient_penalty_grad(dev(g), norms, 1.0))
     np.testing.assert_allclose(grad, ref.gradient_penalty_grad(g, target.to_host(norms), 1.0),
                                **_tolerance(dtype))

@@ -40,15 +40,16 @@ def test_nvcc_compiles_without_spills(name):
     _check_usage(name, tc.ptxas_usage(report), "nvcc")
 
 
-needs_nvrtc = pytest.mark.skipif(tc.nvrtc() is None,
-                                 reason="NVRTC not found (pip install nvidia-cuda-nvrtc, the cuda-check extra)")
+needs_nvrtc = pytest.mark.skipif(
+    tc.nvrtc() is None, reason="NVRTC not found (pip install nvidia-cuda-nvrtc, the cuda-check extra)")
 
 
 @needs_nvrtc
 @pytest.mark.parametrize("name", SOURCES)
 def test_nvrtc_compiles_without_spills_and_float32_kernels_use_no_double(name):
     code, options = (SOURCE_DIR / name).read_text(), MODULE_OPTIONS[name]
-    log, cubin = tc.nvrtc_compile(code, name, (*options, f"--gpu-architecture={tc.ARCH}", "--ptxas-options=-v"))
+    log, cubin = tc.nvrtc_compile(code, name,
+                                  (*options, f"--gpu-architecture={tc.ARCH}", "--ptxas-options=-v"))
     assert cubin.startswith(b"\x7fELF")
     _check_usage(name, tc.ptxas_usage(log), "NVRTC")
     _, ptx = tc.nvrtc_compile(code, name, (*options, "--gpu-architecture=compute_90"))

@@ -29,8 +29,8 @@ def _lockstep(target, dtype, make_optimizer, kernel_step, state_names, seed):
     params = [target.to_device(a.copy()) for a in start]
     state = {name: [target.to_device(np.zeros(s, dtype)) for s in SHAPES] for name in state_names}
     if "square_avg" in state and opt.defaults.get("initial_accumulator_value"):
-        state["square_avg"] = [target.to_device(np.full(s, opt.defaults["initial_accumulator_value"], dtype))
-                               for s in SHAPES]
+        initial = opt.defaults["initial_accumulator_value"]
+        state["square_avg"] = [target.to_device(np.full(s, initial, dtype)) for s in SHAPES]
     for step in range(1, STEPS + 1):
         grads = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
         for t, g in zip(tensors, grads):
@@ -105,7 +105,8 @@ def test_multi_tensor_arguments_are_checked(target):
     dev = target.to_device
     params = [dev(np.zeros((2, 2))), dev(np.zeros(3))]
     grads = [dev(np.zeros((2, 2))), dev(np.zeros(4))]
-    with pytest.raises(ValueError, match=r"array 1 of tensor list 1 must be a C-contiguous float64 array of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"array 1 of tensor list 1 must be a C-contiguous float64 "
+                                         r"array of shape \(3,\)"):
         target.kernels.rmsprop_(params, grads, [dev(np.zeros((2, 2))), dev(np.zeros(3))], lr=0.1)
     with pytest.raises(ValueError, match="tensor list 2 has 1 arrays for 2 parameters"):
         target.kernels.rmsprop_(params, params, [params[0]], lr=0.1)
