@@ -8,13 +8,11 @@ object out where the NumPy one hands out the module. The GEMMs stay in the array
 module (cuBLAS through CuPy); the kernels do the data movement and the fused
 elementwise work:
 
-=====================  ===========================================================
-``conv_cols.cu``       im2col, col2im (gather form, no atomics)
-``activation.cu``      leaky_relu with its derivative mask; bias + leaky_relu
-``gradient_penalty.cu``  per-sample norms, the penalty, its gradient in g
-``optim.cu``           Adam/AMSGrad, RMSprop (PyTorch or TF eps, centered, momentum),
-                       weight clipping: one launch over all parameters
-=====================  ===========================================================
+* ``conv_cols.cu``: im2col, col2im (gather form, no atomics);
+* ``activation.cu``: leaky_relu with its derivative mask; bias + leaky_relu;
+* ``gradient_penalty.cu``: per-sample norms, the penalty, its gradient in g;
+* ``optim.cu``: Adam/AMSGrad, RMSprop (PyTorch or TF eps, centered, momentum) and weight
+  clipping, each one launch over all parameters.
 
 The NumPy references are :mod:`kernels.conv` (im2col/col2im), minigrad's own ops and
 optimizers (the tests run both) and :mod:`kernels.cuda_reference`. The launcher code is
@@ -150,9 +148,11 @@ class CudaKernels:
         if not self._uses_kernels(impl, x, w) or self._trivial(geom, x.shape[:2] + w.shape[:1]):
             return conv.conv2d(x, w, geom, impl="numpy")
         xp = array_module(x)
-        self._check_pair(x, w, geom, "channels (x.shape[1] vs w.shape[1])", x.shape[1], w.shape[1])
+        conv._check_x(x, geom)
+        conv._check_w(w, geom)
+        conv._check_same("channels (x.shape[1] vs w.shape[1])", x.shape[1], w.shape[1])
         N, O = x.shape[0], w.shape[0]
-        y = self.im2col(x, geom) @ conv._wmat(xp, w, x.dtype)       # (N*Ho*Wo, O), cuBLAS
+        y = self.im2col(x, geom) @ conv._wmat(xp, w, x.dtype)               # (N*Ho*Wo, O), cuBLAS
         return xp.ascontiguousarray(y.reshape(N, *geom.out_hw, O).transpose(0, 3, 1, 2))
 
     def conv2d_input_grad(self, gy, w, geom: ConvGeometry, *, impl=None):
@@ -164,8 +164,7 @@ class CudaKernels:
         conv._check_gy(gy, geom)
         conv._check_w(w, geom)
         conv._check_same("channels (gy.shape[1] vs w.shape[0])", gy.shape[1], w.shape[0])
-        dtype = _dtype_of("conv2d_input_grad", gy, w)
-        dcols = conv._nhwc_mat(xp, gy, dtype) @ conv._wmat(xp, w, dtype).T   # cuBLAS
+        dcols = conv._nhwc_mat(xp, gy, gy.dtype) @ conv._wmat(xp, w, gy.dtype).T   # cuBLAS
         return self.col2im(dcols, geom, gy.shape[0], w.shape[1])
 
     def conv2d_weight_grad(self, x, gy, geom: ConvGeometry, *, impl=None):
@@ -176,21 +175,13 @@ class CudaKernels:
         xp = array_module(x)
         conv._check_gy(gy, geom)
         conv._check_same("batch (x.shape[0] vs gy.shape[0])", x.shape[0], gy.shape[0])
-        dtype = _dtype_of("conv2d_weight_grad", x, gy)
         C, O, (kH, kW) = x.shape[1], gy.shape[1], geom.kernel_hw
-        gw = self.im2col(x, geom).T @ conv._nhwc_mat(xp, gy, dtype)         # (kH*kW*C, O), cuBLAS
+        gw = self.im2col(x, geom).T @ conv._nhwc_mat(xp, gy, gy.dtype)      # (kH*kW*C, O), cuBLAS
         return xp.ascontiguousarray(gw.reshape(kH, kW, C, O).transpose(3, 2, 0, 1))
 
     def conv_transpose2d(self, x, w, geom: ConvGeometry, *, impl=None):
         """As :func:`kernels.conv.conv_transpose2d`: exactly ``conv2d_input_grad(x, w, geom)``."""
         return self.conv2d_input_grad(x, w, geom, impl=impl)
-
-    @staticmethod
-    def _check_pair(x, w, geom, what, a, b):
-        conv._check_x(x, geom)
-        conv._check_w(w, geom)
-        conv._check_same(what, a, b)
-        _dtype_of("conv2d", x, w)
 
     # ----- activations -------------------------------------------------------------------
     @staticmethod
