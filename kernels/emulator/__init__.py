@@ -37,7 +37,7 @@ __all__ = ["RawModule", "EmulatedFunction", "KernelParam", "parse_kernels", "com
 
 HEADER = Path(__file__).with_name("cuda_host.h")
 CXX_FLAGS = ("-std=c++20", "-O2", "-fPIC", "-shared", "-pthread", "-ffp-contract=off",
-             "-Wall", "-Wno-unused-function")
+             "-Wall", "-Wextra", "-Werror", "-Wno-unused-function")
 MAX_THREADS_PER_BLOCK = 1024
 
 #: C scalar types a kernel may take, and the NumPy dtype an argument must have for them

@@ -68,8 +68,7 @@ class Target:
 def _emulator_target() -> Target:
     if not emulator.compiler_available():
         pytest.skip("the CUDA emulator needs g++ with -std=c++20")
-    load = _poisoning_loader(lambda code, options, name: emulator.RawModule(code, options, name))
-    return Target("emulator", CudaKernels(load), np.asarray, np.asarray)
+    return Target("emulator", CudaKernels(_poisoning_loader(emulator.RawModule)), np.asarray, np.asarray)
 
 
 def _cupy_target() -> Target:
