@@ -1,10 +1,9 @@
 """Where the CUDA kernel tests run: the host emulator always, a real GPU through CuPy when
 there is one (those cases are marked ``gpu`` and skip otherwise).
 
-``target`` gives a :class:`Target`: a :class:`kernels.cuda_kernels.CudaKernels` whose modules
-fill every output array (a non-const pointer parameter) with NaN before each launch of a
-kernel that only writes it, so a kernel that misses an element fails its comparison, and
-``to_device``/``to_host`` to move NumPy arrays there and back.
+``target`` gives a :class:`Target`: a :class:`kernels.cuda_kernels.CudaKernels` whose
+modules check every launch (:class:`CheckingModule`: guard bands around each array, outputs
+NaN-poisoned first), and ``to_device``/``to_host`` to move NumPy arrays there and back.
 """
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 
 from kernels import emulator
+from kernels.conv import array_module
 from kernels.cuda_kernels import CudaKernels
 
 #: sources whose non-const pointer parameters are pure outputs (optim.cu updates in place)
@@ -30,8 +30,36 @@ def cuda_device_available() -> bool:
         return False
 
 
-class PoisoningModule:
-    """Wraps a module (emulated or CuPy) so that output arrays are NaN before each launch."""
+GUARD = 64  # elements of sentinel before and after every array a kernel gets
+
+
+def _sentinel(dtype):
+    return np.nan if np.dtype(dtype).kind == "f" else -7
+
+
+def _guards_intact(buffer) -> bool:
+    xp = array_module(buffer)
+    ends = xp.concatenate([buffer[:GUARD], buffer[-GUARD:]])
+    if np.dtype(buffer.dtype).kind == "f":
+        return bool(xp.isnan(ends).all())
+    return bool((ends == _sentinel(buffer.dtype)).all())
+
+
+def _guarded(a):
+    """A copy of ``a`` in the middle of a larger buffer whose ends hold a sentinel (NaN for
+    floats, -7 for ints): (buffer, the view to pass)."""
+    buffer = array_module(a).full(a.size + 2 * GUARD, _sentinel(a.dtype), dtype=a.dtype)
+    view = buffer[GUARD:GUARD + a.size].reshape(a.shape)
+    view[...] = a
+    return buffer, view
+
+
+class CheckingModule:
+    """Wraps a module (emulated or CuPy): each launch gets every array argument inside guard
+    bands that must stay untouched (an out-of-bounds write fails the launch; an
+    out-of-bounds read gets the NaN sentinel, which the comparisons catch), and with
+    ``poison`` every output array (a non-const pointer) NaN-filled first, so an element a
+    kernel fails to write fails too."""
 
     def __init__(self, module, code: str, poison: bool):
         self._module, self._poison = module, poison
@@ -39,21 +67,25 @@ class PoisoningModule:
 
     def get_function(self, name: str):
         function = self._module.get_function(name)
-        outputs = [i for i, p in enumerate(self._params[name])
-                   if p.pointer_depth == 1 and "const" not in p.ctype]
+        params = self._params[name]
 
         def launch(grid, block, args, **kwargs):
-            if self._poison:
-                for i in outputs:
-                    if args[i] is not None:
-                        args[i].fill(np.nan)
-            return function(grid, block, args, **kwargs)
+            guarded = {i: _guarded(a) for i, (p, a) in enumerate(zip(params, args))
+                       if p.pointer_depth == 1 and a is not None}
+            for i, (_, view) in guarded.items():
+                if self._poison and "const" not in params[i].ctype:
+                    view.fill(np.nan)
+            function(grid, block, tuple(guarded[i][1] if i in guarded else a
+                                        for i, a in enumerate(args)), **kwargs)
+            for i, (buffer, view) in guarded.items():
+                assert _guards_intact(buffer), f"{name} wrote outside argument {params[i].name!r}"
+                args[i][...] = view
         return launch
 
 
-def _poisoning_loader(load: Callable) -> Callable:
+def _checking_loader(load: Callable) -> Callable:
     def load_module(code, options, name):
-        return PoisoningModule(load(code, options, name), code, name in POISONED_SOURCES)
+        return CheckingModule(load(code, options, name), code, name in POISONED_SOURCES)
     return load_module
 
 
@@ -68,7 +100,7 @@ class Target:
 def _emulator_target() -> Target:
     if not emulator.compiler_available():
         pytest.skip("the CUDA emulator needs g++ with -std=c++20")
-    return Target("emulator", CudaKernels(_poisoning_loader(emulator.RawModule)), np.asarray, np.asarray)
+    return Target("emulator", CudaKernels(_checking_loader(emulator.RawModule)), np.asarray, np.asarray)
 
 
 def _cupy_target() -> Target:
@@ -78,7 +110,7 @@ def _cupy_target() -> Target:
 
     from kernels.cuda_kernels import _cupy_module
 
-    return Target("cupy", CudaKernels(_poisoning_loader(_cupy_module)), cupy.asarray, cupy.asnumpy)
+    return Target("cupy", CudaKernels(_checking_loader(_cupy_module)), cupy.asarray, cupy.asnumpy)
 
 
 _TARGETS = {}
