@@ -12,6 +12,7 @@ The run directory::
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -64,27 +65,83 @@ def _write_png_atomic(path: Path, image: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
+def remove_stale_temps(run_dir: Path) -> list[Path]:
+    """Delete the temp files (``.NAME.*tmp*``) that writers of a killed process left in the
+    run directory and its samples folder (a checkpoint's is tens of MB); returns them.
+    Call it only while no other process writes to the run."""
+    run_dir = Path(run_dir)
+    stale = [p for folder in (run_dir, run_dir / SAMPLES_DIR) if folder.is_dir()
+             for p in folder.glob(".*.tmp*") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 # ----------------------------------------------------------------------------- metrics
 
+class MetricsError(ValueError):
+    """metrics.jsonl is damaged somewhere other than a torn last line."""
+
+
 def append_metrics(run_dir: Path, record: dict) -> None:
-    """Append one JSON line (non-finite floats written as null) to metrics.jsonl."""
+    """Append one JSON line (non-finite floats written as null) to metrics.jsonl.
+
+    The line goes in whole or not at all: if the write fails part way (a full disk), the file
+    is cut back to its old length before the OSError (naming the file) is raised.
+    """
     clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-    with open(Path(run_dir) / METRICS_FILE, "a") as f:
-        f.write(json.dumps(clean) + "\n")
+    line = (json.dumps(clean) + "\n").encode()
+    path = Path(run_dir) / METRICS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            written = 0
+            while written < len(line):
+                written += os.write(fd, line[written:])
+        except OSError as exc:
+            os.ftruncate(fd, size)
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    finally:
+        os.close(fd)
+
+
+def _parse_metrics(path: Path) -> tuple[list[dict], bool]:
+    """(the records, whether a torn last line was left out).  A last line without its newline
+    is what a process killed or out of disk space mid-write leaves; anything else that is
+    not JSON is a :class:`MetricsError` naming the file and line."""
+    text = path.read_text()
+    lines = text.split("\n")
+    torn = lines[-1] != ""  # a complete file ends in a newline
+    records = []
+    for number, line in enumerate(lines[:-1], 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError as exc:
+            raise MetricsError(f"{path}: line {number} is not a JSON record ({exc})") from None
+    return records, torn
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
+    """The records of metrics.jsonl in file order; a torn last line is left out."""
     path = Path(run_dir) / METRICS_FILE
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return _parse_metrics(path)[0]
 
 
 def truncate_metrics(run_dir: Path, last_step: int) -> None:
     """Drop the lines after generator step ``last_step`` (written after the checkpoint a run
-    resumes from), so the resumed run's lines follow without duplicates."""
+    resumes from), and a torn last line, so the resumed run's lines follow without duplicates."""
     kept = [r for r in read_metrics(run_dir) if r["step"] <= last_step]
     write_text_atomic(Path(run_dir) / METRICS_FILE, "".join(json.dumps(r) + "\n" for r in kept))
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 # ----------------------------------------------------------------------------- pictures

@@ -1,8 +1,11 @@
 """Pictures, metrics files and the progress bar, without training."""
+import errno
 import io
 import json
+import os
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from wgan import outputs
@@ -30,6 +33,51 @@ def test_metrics_append_and_truncate(tmp_path):
     outputs.truncate_metrics(tmp_path, 3)
     assert [r["step"] for r in outputs.read_metrics(tmp_path)] == [1, 2, 3]
     json.loads((tmp_path / outputs.METRICS_FILE).read_text().splitlines()[1])
+
+
+def test_a_torn_last_line_is_left_out_and_dropped_on_truncate(tmp_path):
+    for step in range(1, 4):
+        outputs.append_metrics(tmp_path, {"step": step})
+    path = tmp_path / outputs.METRICS_FILE
+    with path.open("a") as f:
+        f.write('{"step": 4, "critic_lo')  # what a write cut short by a full disk leaves
+    assert [r["step"] for r in outputs.read_metrics(tmp_path)] == [1, 2, 3]
+    outputs.truncate_metrics(tmp_path, 3)
+    assert path.read_text().endswith("}\n") and len(path.read_text().splitlines()) == 3
+
+
+def test_damage_before_the_last_line_names_the_file_and_line(tmp_path):
+    (tmp_path / outputs.METRICS_FILE).write_text('{"step": 1}\n{"st\n{"step": 3}\n')
+    with pytest.raises(outputs.MetricsError, match=r"metrics.jsonl: line 2 is not a JSON record"):
+        outputs.read_metrics(tmp_path)
+
+
+def test_a_failed_append_leaves_whole_lines(tmp_path, monkeypatch):
+    outputs.append_metrics(tmp_path, {"step": 1})
+    real_write = os.write
+
+    def half_then_full(fd, data):  # the kernel wrote part of the line, then the disk filled
+        real_write(fd, data[:len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError, match="metrics.jsonl") as exc:
+        outputs.append_metrics(tmp_path, {"step": 2, "critic_loss": 1.5})
+    assert exc.value.errno == errno.ENOSPC and outputs.is_disk_full(exc.value)
+    monkeypatch.undo()
+    assert (tmp_path / outputs.METRICS_FILE).read_text() == '{"step": 1}\n'
+
+
+def test_stale_temp_files_are_removed(tmp_path):
+    (tmp_path / "samples").mkdir()
+    stale = [tmp_path / ".checkpoint.npz.3f2a9c1d.tmp", tmp_path / ".config.json.1234.tmp",
+             tmp_path / "samples" / ".step_000100.png.tmp.png", tmp_path / ".losses.png.tmp.png"]
+    kept = [tmp_path / "checkpoint.npz", tmp_path / "samples" / "step_000100.png",
+            tmp_path / "metrics.jsonl"]
+    for path in stale + kept:
+        path.write_bytes(b"x")
+    assert sorted(outputs.remove_stale_temps(tmp_path)) == sorted(stale)
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(kept)
 
 
 def test_gif_from_sample_frames(tmp_path):
