@@ -234,3 +234,10 @@ def test_sample_label_needs_a_conditional_model(tmp_path, train_main):
     assert result.returncode == 0, result.stderr
     with np.load(tmp_path / "p.npz") as d:
         assert d["points"].shape == (5, 2) and d["points"].dtype == np.float32
+
+
+def test_sample_seed_must_be_non_negative_and_the_message_names_it(tmp_path):
+    result = run_module("wgan.sample", "--run", str(tmp_path), "--seed", "-1",
+                        "--out", str(tmp_path / "x.png"))
+    assert result.returncode == 2 and "argument --seed" in result.stderr
+    assert "non-negative integer" in result.stderr and "'-1'" in result.stderr

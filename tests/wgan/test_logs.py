@@ -1,0 +1,118 @@
+"""wgan.logs (log lines, run.log, the tqdm bar) and wgan.tensorboard_log (event files read
+back with TensorBoard's own reader)."""
+import io
+import logging
+
+import numpy as np
+import pytest
+
+from wgan import logs, outputs
+
+log = logging.getLogger("wgan.test")
+
+
+def test_run_log_holds_what_the_terminal_shows(tmp_path):
+    terminal = io.StringIO()
+    with logs.terminal_logging(terminal), logs.RunLog() as run_log:
+        log.info("before the run directory is ours")
+        run_log.open(tmp_path)
+        log.info("started: step 0")
+        log.warning("warning: something odd")
+        log.debug("not shown")
+    log.info("after: nowhere")
+    assert terminal.getvalue().splitlines() == ["before the run directory is ours",
+                                                "started: step 0", "warning: something odd"]
+    lines = (tmp_path / logs.RUN_LOG_FILE).read_text().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == ["started: step 0", "warning: something odd"]
+    assert lines[0][:4].isdigit() and "T" in lines[0].split(" ")[0]  # 2026-12-01T22:50:01
+
+
+class FullDisk(io.StringIO):
+    def write(self, text):
+        raise OSError(28, "No space left on device")
+
+    def flush(self):
+        raise OSError(28, "No space left on device")
+
+
+def test_run_log_appends_and_goes_quiet_when_the_disk_fails(tmp_path, capsys):
+    with logs.RunLog() as run_log:
+        run_log.open(tmp_path)
+        log.info("first")
+    with logs.RunLog() as run_log:
+        run_log.open(tmp_path)
+        log.info("resumed")
+        run_log.handler.flush()
+        run_log.handler.stream = FullDisk()  # every later write fails
+        log.info("lost")
+        log.info("lost too")
+        assert run_log.handler is not None and run_log.handler.failed
+    assert "Traceback" not in capsys.readouterr().err
+    assert [l.split(" ", 1)[1] for l in (tmp_path / "run.log").read_text().splitlines()] == [
+        "first", "resumed"]
+
+
+def test_format_values_skips_missing_ones():
+    assert logs.format_values({"W": 0.5, "D": -1.25, "GP": None, "G": 123456.0}) == \
+        "W 0.5 D -1.25 G 1.235e+05"
+
+
+def test_progress_bar_is_quiet_without_a_terminal(capsys):
+    with logs.progress(10, initial=4) as bar:
+        assert bar.disable and bar.n == 4
+        bar.update(6)
+    assert capsys.readouterr().err == ""
+
+
+# ----------------------------------------------------------------------------- TensorBoard
+
+def read_events(run_dir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0,
+                                                           "tensors": 0})
+    events.Reload()
+    return events
+
+
+def test_tensorboard_log_reads_back_scalars_image_and_text(tmp_path):
+    pytest.importorskip("tensorboard")
+    from wgan.tensorboard_log import TensorBoardLog
+
+    grid = tmp_path / "grid.png"
+    outputs.save_image_grid(grid, np.full((4, 1, 28, 28), 0.5, np.float32))
+    board = TensorBoardLog(tmp_path)
+    board.add_text("config", "    {\"loss\": \"wgan\"}", 0)
+    board.add_image("samples", grid, 0)
+    for step in range(1, 6):
+        board.add_scalars({"step": step, "critic_loss": -0.5 * step, "gradient_penalty": None,
+                           "critic_iters": 5})
+    assert read_events(tmp_path).Tags()["scalars"] == []  # kept until the next flush
+    board.close()
+    events = read_events(tmp_path)
+    assert sorted(events.Tags()["scalars"]) == ["critic_iters", "critic_loss"]  # None: no point
+    assert [(s.step, s.value) for s in events.Scalars("critic_loss")] == [
+        (k, -0.5 * k) for k in range(1, 6)]
+    image = events.Images("samples")[0]
+    assert (image.step, image.width, image.height) == (0, 124, 124)
+    assert image.encoded_image_string == grid.read_bytes()
+    from tensorboard.util import tensor_util
+
+    text = tensor_util.make_ndarray(events.Tensors("config")[0].tensor_proto)
+    assert text.tolist() == [b'    {"loss": "wgan"}']
+
+
+def test_a_resumed_log_replaces_the_steps_after_the_checkpoint(tmp_path):
+    pytest.importorskip("tensorboard")
+    from wgan.tensorboard_log import TensorBoardLog
+
+    first = TensorBoardLog(tmp_path)
+    for step in range(1, 8):  # killed at step 7, last checkpoint at step 4
+        first.add_scalars({"step": step, "critic_loss": 1.0})
+    first.close()
+    resumed = TensorBoardLog(tmp_path, purge_from=5)
+    for step in range(5, 10):
+        resumed.add_scalars({"step": step, "critic_loss": 2.0})
+    resumed.close()
+    points = [(s.step, s.value) for s in read_events(tmp_path).Scalars("critic_loss")]
+    assert points == [(k, 1.0) for k in range(1, 5)] + [(k, 2.0) for k in range(5, 10)]

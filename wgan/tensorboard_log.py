@@ -1,0 +1,126 @@
+"""TensorBoard event files in the run directory: every scalar of ``metrics.jsonl``, the
+fixed-noise sample picture and the config as text.  ``tensorboard --logdir runs`` then shows
+the runs side by side.
+
+The events are written by TensorBoard's own writer (``tensorboard.summary.writer``: the record
+framing, CRCs, file naming and the background thread are TensorBoard's), into TensorBoard's
+own ``Summary`` protos.  Not tensorboardX: its ``SummaryWriter`` imports torch whenever torch
+is installed (2.5 s at start, and wgan never imports torch).  TensorBoard's framework-free
+``tensorboard.summary.Writer`` writes scalars only, so the image and text values are filled in
+here, as ``torch.utils.tensorboard`` does.
+
+Writes stay off the training step: :meth:`TensorBoardLog.add_scalars` only keeps the record,
+and :meth:`TensorBoardLog.flush` (at sample and checkpoint steps and at the end) writes them.
+A resumed run writes a new event file that starts with a ``SessionLog.START`` at the first
+step it computes, which tells TensorBoard to drop the steps the interrupted process wrote
+after its last checkpoint (the resumed run computes them again).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SAMPLES_TAG = "samples"
+CONFIG_TAG = "config"
+
+
+class TensorBoardUnavailable(RuntimeError):
+    """The ``tensorboard`` package cannot be imported."""
+
+
+def _modules():
+    """TensorBoard's writer and protos, imported on first use (0.4 s; not for ``--help``)."""
+    try:
+        from tensorboard.compat.proto import event_pb2, summary_pb2
+        from tensorboard.plugins.image import metadata as image_metadata
+        from tensorboard.plugins.text import metadata as text_metadata
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.util import tensor_util
+    except ImportError as exc:
+        raise TensorBoardUnavailable(
+            f"TensorBoard event files need the tensorboard package ({exc}); install it with "
+            "`pip install tensorboard`, or train with --no-tensorboard") from None
+    return event_pb2, summary_pb2, image_metadata, text_metadata, EventFileWriter, tensor_util
+
+
+class TensorBoardLog:
+    """One event file in ``run_dir``; ``purge_from`` (a resumed run's first new step) makes
+    TensorBoard drop what earlier files logged from that step on."""
+
+    def __init__(self, run_dir: Path, purge_from: int | None = None):
+        (self._event_pb2, self._summary_pb2, self._image_metadata, self._text_metadata,
+         writer_class, self._tensor_util) = _modules()
+        self.run_dir = Path(run_dir)
+        self._writer = writer_class(str(self.run_dir))
+        self._pending: list[tuple[float, dict[str, Any]]] = []  # (wall time, metrics line)
+        if purge_from is not None:
+            start = self._event_pb2.SessionLog(status=self._event_pb2.SessionLog.START)
+            self._writer.add_event(self._event_pb2.Event(step=purge_from, wall_time=time.time(),
+                                                         session_log=start))
+
+    def add_scalars(self, record: dict[str, Any]) -> None:
+        """Keep one metrics line (its ``step`` and numbers) for the next :meth:`flush`."""
+        self._pending.append((time.time(), record))
+
+    def add_image(self, tag: str, png: Path, step: int) -> None:
+        """The PNG file ``png`` as image ``tag`` at ``step`` (its bytes as written, not re-encoded)."""
+        import imageio.v3 as iio
+
+        shape = iio.improps(png).shape  # (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA
+        image = self._summary_pb2.Summary.Image(
+            height=shape[0], width=shape[1], colorspace=1 if len(shape) == 2 else shape[2],
+            encoded_image_string=Path(png).read_bytes())
+        metadata = self._image_metadata.create_summary_metadata(display_name=tag, description="")
+        self._write(step, self._summary_pb2.Summary.Value(tag=tag, image=image, metadata=metadata))
+
+    def add_text(self, tag: str, text: str, step: int) -> None:
+        """``text`` (Markdown) as text summary ``tag`` at ``step``."""
+        import numpy as np
+
+        tensor = self._tensor_util.make_tensor_proto(np.array([text]))
+        metadata = self._text_metadata.create_summary_metadata(display_name=tag, description="")
+        self._write(step, self._summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=metadata))
+
+    def flush(self) -> None:
+        """Write the kept metrics lines (one event per step) and flush the file."""
+        pending, self._pending = self._pending, []
+        for wall_time, record in pending:
+            values = [self._summary_pb2.Summary.Value(tag=key, simple_value=float(value))
+                      for key, value in record.items() if key != "step" and _is_number(value)]
+            self._write(record["step"], *values, wall_time=wall_time)
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Flush and close the file.  A failure (a full disk) is logged as a warning, not
+        raised: the event file is a view of metrics.jsonl, not a record of its own."""
+        try:
+            self.flush()
+        except Exception as exc:  # the writer thread re-raises whatever the file system said
+            log.warning("warning: the TensorBoard events may be incomplete: %s", exc)
+        finally:
+            try:
+                self._writer.close()
+            except Exception:  # noqa: BLE001 (already reported above)
+                pass
+
+    def _write(self, step: int, *values, wall_time: float | None = None) -> None:
+        summary = self._summary_pb2.Summary(value=list(values))
+        self._writer.add_event(self._event_pb2.Event(
+            step=int(step), wall_time=time.time() if wall_time is None else wall_time,
+            summary=summary))
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float, not a bool (non-finite values are null in metrics.jsonl)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def config_markdown(config_json: str) -> str:
+    """config.json's text as a Markdown code block (TensorBoard's text tab renders Markdown)."""
+    return "\n".join("    " + line for line in config_json.splitlines())
