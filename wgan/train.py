@@ -14,6 +14,7 @@ from pathlib import Path
 from .config import (BACKENDS, DEFAULT_ITERS, LOSSES, OPTIMIZERS, RESUMABLE, ConfigError,
                      resolve_config)
 from .data import DATASETS, DatasetNotFoundError, IdxFormatError
+from .guards import DEFAULT_DIVERGENCE_BOUND
 from .models import MODELS
 
 EPILOG = """\
@@ -139,13 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--n-samples", type=positive_int, metavar="N",
                      help="fixed-noise samples per picture (default: 64; acgan 100, a row per "
                           "class; 2-D data 512 points)")
+    out.add_argument("--tensorboard", action=argparse.BooleanOptionalAction,
+                     help="write TensorBoard event files (scalars, sample pictures, config) into "
+                          "the run directory; view with tensorboard --logdir runs "
+                          "(default: --tensorboard)")
+    out.add_argument("--divergence-bound", type=float, metavar="B",
+                     help="stop the run, keeping its last good checkpoint, when a loss or critic "
+                          f"score, or a network weight, exceeds B in absolute value (default: "
+                          f"{DEFAULT_DIVERGENCE_BOUND:g}; inf: never)")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
 SETTINGS = ("dataset", "data_dir", "limit_images", "model", "loss", "n_critic", "critic_boost",
             "clip", "gp_lambda", "class_weight", "optimizer", "lr", "betas", "batch_size", "iters",
-            "seed", "backend", "sample_every", "checkpoint_every", "n_samples")
+            "seed", "backend", "sample_every", "checkpoint_every", "n_samples", "divergence_bound",
+            "tensorboard")
 
 
 def main(argv: list[str] | None = None) -> int:
