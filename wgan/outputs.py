@@ -12,11 +12,12 @@ The run directory::
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -35,34 +36,52 @@ def sample_path(run_dir: Path, step: int) -> Path:
     return Path(run_dir) / SAMPLES_DIR / f"step_{step:06d}.png"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file and rename, so readers never see half a file."""
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temp path ``.NAME.PID.tmpSUFFIX`` beside ``path`` to write; renamed over ``path`` when
+    the block ends, deleted if it fails, so ``path`` is always the old file or the whole new
+    one (and nothing is left behind but what a killed process leaves: see
+    :func:`remove_stale_temps`)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
     try:
-        tmp.write_text(text)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file and rename, so readers never see half a file."""
+    with replacing(path) as tmp:
+        tmp.write_text(text)
+
+
 def save_figure_atomic(fig, path: Path, **savefig_kwargs) -> None:
     """Write a matplotlib figure via a temp file and rename (the caller closes the figure)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    fig.savefig(tmp, **savefig_kwargs)
-    os.replace(tmp, path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, **savefig_kwargs)
 
 
 def _write_png_atomic(path: Path, image: np.ndarray) -> None:
     import imageio.v2 as imageio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    imageio.imwrite(tmp, image)
-    os.replace(tmp, path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as tmp:
+        imageio.imwrite(tmp, image)
+
+
+def check_writable(directory: Path) -> None:
+    """An OSError (naming ``directory``) unless a file can be created in it: a run checks
+    before it loads its data, not at its first write."""
+    probe = Path(directory) / f".write-test.{os.getpid()}.tmp"
+    try:
+        probe.touch()
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(directory)) from None
+    probe.unlink()
 
 
 def remove_stale_temps(run_dir: Path) -> list[Path]:
@@ -297,9 +316,8 @@ def save_gif(run_dir: Path, frames: Iterable[Path] | None = None, ms_per_frame: 
     images = [_rgb(iio.imread(f)) for f in frames]
     durations = [ms_per_frame] * (len(images) - 1) + [4 * ms_per_frame]
     path = Path(run_dir) / GIF_FILE
-    tmp = path.with_name(f".{path.name}.tmp.gif")
-    iio.imwrite(tmp, np.stack(images), extension=".gif", duration=durations, loop=0)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        iio.imwrite(tmp, np.stack(images), extension=".gif", duration=durations, loop=0)
     return path
 
 

@@ -112,3 +112,25 @@ def test_progress_bar_lines_without_a_terminal():
 
 def test_format_duration():
     assert [format_duration(s) for s in (5, 65, 3725, float("nan"))] == ["0:05", "1:05", "1:02:05", "?"]
+
+
+def test_a_failed_atomic_write_keeps_the_old_file_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "losses.png"
+    path.write_bytes(b"old")
+    with pytest.raises(OSError, match="No space"):
+        with outputs.replacing(path) as tmp:
+            tmp.write_bytes(b"half")
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["losses.png"]
+
+
+def test_check_writable_names_the_directory(tmp_path, monkeypatch):
+    outputs.check_writable(tmp_path)
+    assert os.listdir(tmp_path) == []
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(type(tmp_path), "touch", read_only)
+    with pytest.raises(OSError, match=f"Read-only file system: '{tmp_path}'"):
+        outputs.check_writable(tmp_path)
