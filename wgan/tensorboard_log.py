@@ -17,6 +17,7 @@ after its last checkpoint (the resumed run computes them again).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -50,25 +51,42 @@ def _modules():
 
 class TensorBoardLog:
     """One event file in ``run_dir``; ``purge_from`` (a resumed run's first new step) makes
-    TensorBoard drop what earlier files logged from that step on."""
+    TensorBoard drop what earlier files logged from that step on.
 
-    def __init__(self, run_dir: Path, purge_from: int | None = None):
+    With ``enabled=False`` (``--no-tensorboard``) every method does nothing.  A write that fails
+    (a full disk) is logged once as a warning and turns the log off for the rest of the run:
+    the event file is a view of metrics.jsonl and the pictures, not a record of its own, so it
+    never stops a run; the files it mirrors report their own write errors.
+    """
+
+    def __init__(self, run_dir: Path, purge_from: int | None = None, enabled: bool = True):
+        self.run_dir = Path(run_dir)
+        self._writer = None
+        self._pending: list[tuple[float, dict[str, Any]]] = []  # (wall time, metrics line)
+        if not enabled:
+            return
         (self._event_pb2, self._summary_pb2, self._image_metadata, self._text_metadata,
          writer_class, self._tensor_util) = _modules()
-        self.run_dir = Path(run_dir)
         self._writer = writer_class(str(self.run_dir))
-        self._pending: list[tuple[float, dict[str, Any]]] = []  # (wall time, metrics line)
         if purge_from is not None:
             start = self._event_pb2.SessionLog(status=self._event_pb2.SessionLog.START)
-            self._writer.add_event(self._event_pb2.Event(step=purge_from, wall_time=time.time(),
-                                                         session_log=start))
+            self._add(self._event_pb2.Event(step=purge_from, wall_time=time.time(),
+                                            session_log=start))
+
+    @property
+    def enabled(self) -> bool:
+        """Whether events are still being written."""
+        return self._writer is not None
 
     def add_scalars(self, record: dict[str, Any]) -> None:
         """Keep one metrics line (its ``step`` and numbers) for the next :meth:`flush`."""
-        self._pending.append((time.time(), record))
+        if self.enabled:
+            self._pending.append((time.time(), record))
 
     def add_image(self, tag: str, png: Path, step: int) -> None:
         """The PNG file ``png`` as image ``tag`` at ``step`` (its bytes as written, not re-encoded)."""
+        if not self.enabled:
+            return
         import imageio.v3 as iio
 
         shape = iio.improps(png).shape  # (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA
@@ -80,6 +98,8 @@ class TensorBoardLog:
 
     def add_text(self, tag: str, text: str, step: int) -> None:
         """``text`` (Markdown) as text summary ``tag`` at ``step``."""
+        if not self.enabled:
+            return
         import numpy as np
 
         tensor = self._tensor_util.make_tensor_proto(np.array([text]))
@@ -93,26 +113,36 @@ class TensorBoardLog:
             values = [self._summary_pb2.Summary.Value(tag=key, simple_value=float(value))
                       for key, value in record.items() if key != "step" and _is_number(value)]
             self._write(record["step"], *values, wall_time=wall_time)
-        self._writer.flush()
+        self._guarded(lambda writer: writer.flush())
 
     def close(self) -> None:
-        """Flush and close the file.  A failure (a full disk) is logged as a warning, not
-        raised: the event file is a view of metrics.jsonl, not a record of its own."""
-        try:
+        """Flush and close the file."""
+        if self.enabled:
             self.flush()
-        except Exception as exc:  # the writer thread re-raises whatever the file system said
-            log.warning("warning: the TensorBoard events may be incomplete: %s", exc)
-        finally:
-            try:
-                self._writer.close()
-            except Exception:  # noqa: BLE001 (already reported above)
-                pass
+        self._guarded(lambda writer: writer.close())
+        self._writer = None
 
     def _write(self, step: int, *values, wall_time: float | None = None) -> None:
-        summary = self._summary_pb2.Summary(value=list(values))
-        self._writer.add_event(self._event_pb2.Event(
-            step=int(step), wall_time=time.time() if wall_time is None else wall_time,
-            summary=summary))
+        if self.enabled:
+            summary = self._summary_pb2.Summary(value=list(values))
+            self._add(self._event_pb2.Event(
+                step=int(step), wall_time=time.time() if wall_time is None else wall_time,
+                summary=summary))
+
+    def _add(self, event) -> None:
+        self._guarded(lambda writer: writer.add_event(event))
+
+    def _guarded(self, action) -> None:
+        """``action(writer)``; on a failure, a warning and no more events."""
+        if self._writer is None:
+            return
+        try:
+            action(self._writer)
+        except Exception as exc:  # the writer thread re-raises what the file system said
+            log.warning("warning: TensorBoard events in %s stop here: %s", self.run_dir, exc)
+            writer, self._writer = self._writer, None
+            with contextlib.suppress(Exception):
+                writer.close()
 
 
 def _is_number(value: Any) -> bool:

@@ -116,3 +116,33 @@ def test_a_resumed_log_replaces_the_steps_after_the_checkpoint(tmp_path):
     resumed.close()
     points = [(s.step, s.value) for s in read_events(tmp_path).Scalars("critic_loss")]
     assert points == [(k, 1.0) for k in range(1, 5)] + [(k, 2.0) for k in range(5, 10)]
+
+
+def test_a_failing_event_file_warns_once_and_stops_logging(tmp_path, caplog):
+    pytest.importorskip("tensorboard")
+    from wgan.tensorboard_log import TensorBoardLog
+
+    board = TensorBoardLog(tmp_path)
+
+    def full_disk(event):
+        raise OSError(28, "No space left on device")
+
+    board._writer.add_event = full_disk
+    board.add_scalars({"step": 1, "critic_loss": 1.0})
+    with caplog.at_level(logging.WARNING, logger="wgan"):
+        board.flush()
+        board.add_scalars({"step": 2, "critic_loss": 1.0})
+        board.close()
+    assert not board.enabled
+    assert [r.getMessage() for r in caplog.records] == [
+        f"warning: TensorBoard events in {tmp_path} stop here: [Errno 28] No space left on device"]
+
+
+def test_a_disabled_log_writes_nothing(tmp_path):
+    from wgan.tensorboard_log import TensorBoardLog
+
+    board = TensorBoardLog(tmp_path, purge_from=3, enabled=False)
+    board.add_scalars({"step": 1, "critic_loss": 1.0})
+    board.add_text("config", "x", 0)
+    board.close()
+    assert list(tmp_path.iterdir()) == []
