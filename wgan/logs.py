@@ -3,9 +3,9 @@
 
 Everything is logged to the ``wgan`` logger.  :func:`terminal_logging` shows its INFO lines on
 stderr, as the CLIs print them; :class:`RunLog` adds ``RUN/run.log`` with the same lines,
-time-stamped, once the run directory is the run's own.  :func:`progress` draws a tqdm bar on a
-terminal (nothing without one) and routes the log lines around it, so a line never lands in
-the middle of the bar.
+time-stamped, once the run directory is the run's own.  :func:`progress` draws a tqdm bar (on
+a terminal in place, otherwise a line every 10 s) and routes the log lines around it, so a
+line never lands in the middle of the bar.
 """
 from __future__ import annotations
 
@@ -94,17 +94,44 @@ def format_values(values: dict[str, float | None]) -> str:
     return " ".join(f"{name} {value:.4g}" for name, value in values.items() if value is not None)
 
 
+class _Lines:
+    """A file for tqdm without a terminal: each redraw becomes one whole line (tqdm redraws
+    with a carriage return, which a log file or a pipe would pile up on one line)."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").rstrip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+BAR_FORMAT = ("{percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}, "
+              "ETA {remaining}]{postfix}")
+LINE_EVERY_S = 10.0  # without a terminal, one line this often (and at the end)
+
+
 @contextlib.contextmanager
 def progress(total: int, initial: int = 0, enabled: bool = True, unit: str = "step"):
     """A tqdm bar from ``initial`` (a resumed run's step, so its rate and ETA count only this
-    process's steps) to ``total`` on stderr, drawn only on a terminal and when ``enabled``.
-    Set the shown position with ``bar.update(n)`` and the losses with
-    ``bar.set_postfix_str(format_values(...), refresh=False)``."""
+    process's steps) to ``total`` on stderr.  On a terminal it redraws in place; without one it
+    writes a whole line every ``LINE_EVERY_S`` seconds and at the end; ``enabled=False`` (the
+    CLIs' ``--quiet``): nothing.  Set the position with ``bar.update(n)`` and the latest losses
+    with ``bar.set_postfix_str(format_values(...), refresh=False)``.  Log lines are routed
+    around the bar meanwhile."""
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    bar = tqdm(total=total, initial=initial, unit=unit, file=sys.stderr, dynamic_ncols=True,
-               mininterval=0.2, smoothing=0.1, disable=None if enabled else True)
+    stream = sys.stderr
+    terminal = bool(getattr(stream, "isatty", lambda: False)())
+    bar = tqdm(total=total, initial=initial, unit=unit, bar_format=BAR_FORMAT,
+               file=stream if terminal else _Lines(stream), ascii=None if terminal else True,
+               dynamic_ncols=terminal, mininterval=0.2 if terminal else LINE_EVERY_S,
+               smoothing=0.1, disable=not enabled)
     try:
         with logging_redirect_tqdm(loggers=[log]):
             yield bar

@@ -2,6 +2,7 @@
 back with TensorBoard's own reader)."""
 import io
 import logging
+import sys
 
 import numpy as np
 import pytest
@@ -57,10 +58,35 @@ def test_format_values_skips_missing_ones():
         "W 0.5 D -1.25 G 1.235e+05"
 
 
-def test_progress_bar_is_quiet_without_a_terminal(capsys):
-    with logs.progress(10, initial=4) as bar:
-        assert bar.disable and bar.n == 4
-        bar.update(6)
+def test_progress_without_a_terminal_writes_whole_lines(capsys, monkeypatch):
+    monkeypatch.setattr(logs, "LINE_EVERY_S", 0.0)
+    with logs.progress(10, initial=6) as bar:  # a resumed run: from step 6
+        for _ in range(4):
+            bar.set_postfix_str(logs.format_values({"W": 0.5, "D": -1.25, "GP": None}),
+                                refresh=False)
+            bar.update(1)
+    lines = capsys.readouterr().err.splitlines()
+    assert "\r" not in "".join(lines) and lines[0].startswith(" 60%|") and "6/10" in lines[0]
+    assert lines[-1].startswith("100%|########################| 10/10 [")
+    assert "ETA 00:00" in lines[-1] and lines[-1].endswith(", W 0.5 D -1.25")
+
+
+def test_progress_on_a_terminal_and_quiet(capsys, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with logs.terminal_logging(), logs.progress(3) as bar:
+        bar.update(1)
+        logging.getLogger("wgan.test").info("checkpoint at step 1")
+        bar.update(2)
+    shown = terminal.getvalue()
+    assert "\r" in shown and "3/3" in shown and "checkpoint at step 1\n" in shown
+    monkeypatch.undo()
+    with logs.progress(3, enabled=False) as bar:
+        bar.update(3)
     assert capsys.readouterr().err == ""
 
 
