@@ -162,7 +162,11 @@ def _search_dirs(name: str, data_dir: str | os.PathLike | None,
 
 def _download(url: str, dest: Path, md5: str) -> None:
     """Fetch ``url`` to ``dest`` via a temp file in the same directory (so os.replace is atomic),
-    fsynced, and only renamed into place once the MD5 matches; never leaves a partial file."""
+    fsynced, and only renamed into place once the MD5 matches; never leaves a partial file.
+
+    Kept instead of ``pooch``: these few lines of the standard library do the same (checked
+    hash, cache, atomic rename) and also try the mirrors in turn, which pooch's one URL per
+    file does not, without another dependency."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:

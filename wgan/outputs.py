@@ -173,7 +173,11 @@ def to_unit_range(images: np.ndarray, value_range: tuple[float, float]) -> np.nd
 
 def image_grid(images: np.ndarray, ncol: int, pad: int = 2, scale: int = 2) -> np.ndarray:
     """(N, 1, H, W) in [0, 1] -> one uint8 (rows, cols) picture, ``ncol`` images per row,
-    ``pad`` dark pixels around each, enlarged ``scale`` times (nearest neighbour)."""
+    ``pad`` dark pixels around each, enlarged ``scale`` times (nearest neighbour).
+
+    Written here rather than taken from a library: torchvision's ``make_grid`` needs torch,
+    scikit-image's ``montage`` would add a large dependency for these lines, and
+    ``wgan.score`` cuts saved grids back into tiles by exactly this geometry."""
     n, _, h, w = images.shape
     nrow = math.ceil(n / ncol)
     grid = np.zeros((nrow * (h + pad) + pad, ncol * (w + pad) + pad), np.float32)
