@@ -164,9 +164,9 @@ def _download(url: str, dest: Path, md5: str) -> None:
     """Fetch ``url`` to ``dest`` via a temp file in the same directory (so os.replace is atomic),
     fsynced, and only renamed into place once the MD5 matches; never leaves a partial file.
 
-    Kept instead of ``pooch``: these few lines of the standard library do the same (checked
-    hash, cache, atomic rename) and also try the mirrors in turn, which pooch's one URL per
-    file does not, without another dependency."""
+    Kept instead of a download library such as ``pooch``: these standard-library lines already
+    check the hash, cache, rename atomically and (in :func:`_download_split`) try the mirrors in
+    turn; a library would add a dependency and change none of that."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
