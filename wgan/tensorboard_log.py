@@ -2,12 +2,15 @@
 fixed-noise sample picture and the config as text.  ``tensorboard --logdir runs`` then shows
 the runs side by side.
 
-The events are written by TensorBoard's own writer (``tensorboard.summary.writer``: the record
-framing, CRCs, file naming and the background thread are TensorBoard's), into TensorBoard's
-own ``Summary`` protos.  Not tensorboardX: its ``SummaryWriter`` imports torch whenever torch
-is installed (2.5 s at start, and wgan never imports torch).  TensorBoard's framework-free
-``tensorboard.summary.Writer`` writes scalars only, so the image and text values are filled in
-here, as ``torch.utils.tensorboard`` does.
+The events are TensorBoard's own ``Event`` / ``Summary`` protos, serialised by protobuf and
+framed (length, CRC32C) by TensorBoard's ``RecordWriter``, into a file named as TensorBoard's
+writers name theirs.  Not tensorboardX: its ``SummaryWriter`` imports torch whenever torch is
+installed (2.5 s at start, and wgan never imports torch).  Not TensorBoard's
+``EventFileWriter`` either: it writes from a thread of its own, whose failure on a full disk
+prints a traceback no caller can catch; here every write happens in the caller's thread, so
+a failure is one warning.  TensorBoard's framework-free ``tensorboard.summary.Writer`` writes
+scalars only, so the image and text values are filled in here, as ``torch.utils.tensorboard``
+does.
 
 Writes stay off the training step: :meth:`TensorBoardLog.add_scalars` only keeps the record,
 and :meth:`TensorBoardLog.flush` (at sample and checkpoint steps and at the end) writes them.
@@ -20,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -35,18 +40,18 @@ class TensorBoardUnavailable(RuntimeError):
 
 
 def _modules():
-    """TensorBoard's writer and protos, imported on first use (0.4 s; not for ``--help``)."""
+    """TensorBoard's record writer and protos, imported on first use (0.4 s; not for ``--help``)."""
     try:
         from tensorboard.compat.proto import event_pb2, summary_pb2
         from tensorboard.plugins.image import metadata as image_metadata
         from tensorboard.plugins.text import metadata as text_metadata
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.summary.writer.record_writer import RecordWriter
         from tensorboard.util import tensor_util
     except ImportError as exc:
         raise TensorBoardUnavailable(
             f"TensorBoard event files need the tensorboard package ({exc}); install it with "
             "`pip install tensorboard`, or train with --no-tensorboard") from None
-    return event_pb2, summary_pb2, image_metadata, text_metadata, EventFileWriter, tensor_util
+    return event_pb2, summary_pb2, image_metadata, text_metadata, RecordWriter, tensor_util
 
 
 class TensorBoardLog:
@@ -66,8 +71,13 @@ class TensorBoardLog:
         if not enabled:
             return
         (self._event_pb2, self._summary_pb2, self._image_metadata, self._text_metadata,
-         writer_class, self._tensor_util) = _modules()
-        self._writer = writer_class(str(self.run_dir))
+         record_writer, self._tensor_util) = _modules()
+        try:
+            self._writer = record_writer(open(self.run_dir / event_file_name(), "xb"))
+        except OSError as exc:
+            log.warning("warning: no TensorBoard events for this run: %s", exc)
+            return
+        self._add(self._event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
         if purge_from is not None:
             start = self._event_pb2.SessionLog(status=self._event_pb2.SessionLog.START)
             self._add(self._event_pb2.Event(step=purge_from, wall_time=time.time(),
@@ -130,7 +140,7 @@ class TensorBoardLog:
                 summary=summary))
 
     def _add(self, event) -> None:
-        self._guarded(lambda writer: writer.add_event(event))
+        self._guarded(lambda writer: writer.write(event.SerializeToString()))
 
     def _guarded(self, action) -> None:
         """``action(writer)``; on a failure, a warning and no more events."""
@@ -138,11 +148,18 @@ class TensorBoardLog:
             return
         try:
             action(self._writer)
-        except Exception as exc:  # the writer thread re-raises what the file system said
+        except OSError as exc:
             log.warning("warning: TensorBoard events in %s stop here: %s", self.run_dir, exc)
             writer, self._writer = self._writer, None
             with contextlib.suppress(Exception):
                 writer.close()
+
+
+def event_file_name() -> str:
+    """``events.out.tfevents.<seconds>.<host>.<pid>.<ns>``, TensorBoard's pattern: it reads a
+    directory's event files in name order, so a resumed run's file sorts after the old one."""
+    return (f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}."
+            f"{time.monotonic_ns()}")
 
 
 def _is_number(value: Any) -> bool:

@@ -150,10 +150,10 @@ def test_a_failing_event_file_warns_once_and_stops_logging(tmp_path, caplog):
 
     board = TensorBoardLog(tmp_path)
 
-    def full_disk(event):
+    def full_disk(data):
         raise OSError(28, "No space left on device")
 
-    board._writer.add_event = full_disk
+    board._writer.write = full_disk
     board.add_scalars({"step": 1, "critic_loss": 1.0})
     with caplog.at_level(logging.WARNING, logger="wgan"):
         board.flush()
