@@ -318,3 +318,13 @@ def test_out_naming_a_file_does_not_suggest_resume(tmp_path, train_main):
     code, _, err = train_main("--dataset", "8gaussians", "--iters", "1", "--out", str(path))
     assert_error_line(code, err, f"--out {path} is a file")
     assert "--resume" not in err and path.read_text() == "mine"
+
+
+def test_an_empty_run_directory_says_what_to_do(tmp_path, train_main):
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)  # what a run killed before writing config.json leaves
+    code, _, err = train_main("--resume", str(run))
+    assert_error_line(code, err, "holds no run yet", f"rm -r {run}", "start the run again")
+    code, _, err = train_main("--resume", str(tmp_path))  # any other folder: not a run
+    assert_error_line(code, err, "is not a run directory")
+    assert "rm -r" not in err

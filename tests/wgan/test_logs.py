@@ -1,6 +1,7 @@
 """wgan.logs (log lines, run.log, the tqdm bar) and wgan.tensorboard_log (event files read
 back with TensorBoard's own reader)."""
 import io
+import json
 import logging
 import sys
 
@@ -8,6 +9,8 @@ import numpy as np
 import pytest
 
 from wgan import logs, outputs
+
+from .conftest import MNIST_DIR, TINY_MNIST, read_jsonl
 
 log = logging.getLogger("wgan.test")
 
@@ -172,3 +175,58 @@ def test_a_disabled_log_writes_nothing(tmp_path):
     board.add_text("config", "x", 0)
     board.close()
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- a real run
+
+def _float32(value):
+    return float(np.float32(value))
+
+
+@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST not present at {MNIST_DIR}")
+def test_a_short_run_opens_in_tensorboard_and_logs_to_run_log(tmp_path, train_main):
+    pytest.importorskip("tensorboard")
+    runs = tmp_path / "runs"
+    options = ["--model", "mlp", "--loss", "wgan-gp", "--n-critic", "1", *TINY_MNIST,
+               "--sample-every", "2", "--checkpoint-every", "2"]
+    run = runs / "a"
+    assert train_main(*options, "--iters", "4", "--out", str(run))[0] == 0
+    code, _, err = train_main("--resume", str(run), "--iters", "6", "--quiet")
+    assert code == 0, err
+    metrics = read_jsonl(run / "metrics.jsonl")
+    events = read_events(run)
+    numeric = {k for m in metrics for k, v in m.items() if k != "step" and v is not None}
+    assert set(events.Tags()["scalars"]) == numeric and "gradient_penalty" in numeric
+    for key in numeric:  # every step once, across both processes, as in metrics.jsonl
+        assert [(s.step, s.value) for s in events.Scalars(key)] == [
+            (m["step"], _float32(m[key])) for m in metrics]
+    images = events.Images("samples")
+    assert [i.step for i in images] == [0, 2, 4, 6]
+    assert images[-1].encoded_image_string == (run / "samples" / "step_000006.png").read_bytes()
+    from tensorboard.util import tensor_util
+
+    texts = [tensor_util.make_ndarray(t.tensor_proto)[0].decode() for t in events.Tensors("config")]
+    assert len(texts) == 2 and '"loss": "wgan-gp"' in texts[0] and '"iters": 6' in texts[1]
+
+    lines = [line.split(" ", 1)[1] for line in (run / "run.log").read_text().splitlines()]
+    assert lines[0].startswith(f"started {run}: wgan-gp / mlp / mnist, 4 generator steps")
+    assert [l.split(":")[0] for l in lines if l.startswith("checkpoint")] == [
+        "checkpoint at step 2", "checkpoint at step 4", "checkpoint at step 6"]
+    assert f"done: 4 generator steps; outputs in {run}" in lines
+    assert f"resumed {run} at step 4 of 6" in lines and lines[-1].startswith("done: 6")
+
+    assert train_main(*options, "--iters", "2", "--out", str(runs / "b"))[0] == 0
+    from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
+
+    both = EventMultiplexer().AddRunsFromDirectory(str(runs))
+    both.Reload()
+    assert sorted(both.Runs()) == ["a", "b"]  # tensorboard --logdir runs: side by side
+
+
+@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"MNIST not present at {MNIST_DIR}")
+def test_no_tensorboard_writes_no_events(tmp_path, train_main):
+    run = tmp_path / "run"
+    assert train_main("--model", "mlp", "--loss", "wgan", *TINY_MNIST, "--iters", "2",
+                      "--no-tensorboard", "--out", str(run))[0] == 0
+    assert not list(run.glob("events.out.tfevents.*"))
+    assert json.loads((run / "config.json").read_text())["settings"]["tensorboard"] is False

@@ -1,6 +1,5 @@
-"""Pictures, metrics files and the progress bar, without training."""
+"""Pictures and metrics files, without training (the progress bar: tests/wgan/test_logs.py)."""
 import errno
-import io
 import json
 import os
 
@@ -9,7 +8,6 @@ import pytest
 from PIL import Image
 
 from wgan import outputs
-from wgan.progress import ProgressBar, format_duration
 
 
 def test_image_grid_layout():
@@ -96,22 +94,6 @@ def test_loss_plot(tmp_path):
     path = outputs.save_loss_plot(tmp_path, "test")
     with Image.open(path) as im:
         assert im.size == (900, 600)
-
-
-def test_progress_bar_lines_without_a_terminal():
-    stream = io.StringIO()
-    bar = ProgressBar(10, stream=stream, line_every_s=3600)
-    for step in range(1, 11):
-        bar.update(step, {"W": 0.5, "D": -1.25, "GP": None})
-    bar.close()
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 2  # the first update, then the final one (rate limited in between)
-    assert lines[-1].startswith("[########################] 10/10 100%")
-    assert "ETA 0:00" in lines[-1] and "W 0.5 D -1.25" in lines[-1] and "GP" not in lines[-1]
-
-
-def test_format_duration():
-    assert [format_duration(s) for s in (5, 65, 3725, float("nan"))] == ["0:05", "1:05", "1:02:05", "?"]
 
 
 def test_a_failed_atomic_write_keeps_the_old_file_and_leaves_no_temp(tmp_path):
