@@ -352,7 +352,8 @@ class _Run:
         return _last_good(self.run_dir, self.saved_step)
 
     def step(self) -> dict[str, Any]:
-        """One generator step, its metrics line written; the stops of the guards raised."""
+        """One generator step and its metrics line; a NonFiniteError or DivergedError (before
+        the line is written) when a guard stops the run."""
         try:
             record = metric_floats(self.trainer.train_step())
         except NonFiniteError as exc:
@@ -381,6 +382,7 @@ class _Run:
                             f"saving. {self.last_good()}")
 
     def sample(self) -> None:
+        """The fixed-noise picture of this step, into samples/ and TensorBoard."""
         self.check_weights()
         path = outputs.sample_path(self.run_dir, self.trainer.step)
         with _naming(path):
@@ -390,6 +392,7 @@ class _Run:
         self.board.flush()
 
     def checkpoint(self, record: dict[str, Any] | None) -> None:
+        """checkpoint.npz and losses.png of this step, logged with ``record``'s losses."""
         self.check_weights()
         path = self.run_dir / outputs.CHECKPOINT_FILE
         with _naming(path):
