@@ -38,3 +38,17 @@ def test_gradient_penalty_example_runs_and_its_weight_gradient_is_right(capsys):
     for ours, readme_grad in zip(grads, (W1.grad, b1.grad, W2.grad)):
         np.testing.assert_allclose(ours.numpy(), readme_grad.numpy(), rtol=1e-12)
     assert critic is not None
+
+
+def test_the_setup_commands_say_how_long_the_main_run_takes():
+    """Exactly two set-up commands at the top, and the text under them says that the first runs
+    the default number of steps, for how long, and how to make it shorter."""
+    from wgan.config import DEFAULT_ITERS
+
+    text = README.read_text()
+    first_block = re.search(r"```bash\n(.*?)```(.*?)\n## ", text, re.S)
+    commands, explanation = first_block.group(1), " ".join(first_block.group(2).split())
+    assert len(commands.strip().splitlines()) == 2
+    assert "python -m wgan.train" in commands and "--iters" not in commands
+    assert f"{DEFAULT_ITERS:,} generator steps" in explanation and "hours" in explanation
+    assert "--iters 200" in explanation and "--resume runs/wgangp-mnist" in explanation
