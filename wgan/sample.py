@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.suffix not in SUFFIXES:
         parser.error(f"--out must end in {' or '.join(SUFFIXES)}, got {out.name!r}")
-    from .run import TrainingError
+    from .trainer import TrainingError
 
     try:
         samples, labels, kind = generate(Path(args.run), args.n, args.label, args.seed)

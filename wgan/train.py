@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if explicit["betas"] is not None:
         explicit["betas"] = tuple(explicit["betas"])
     from .logs import RunLog, terminal_logging  # heavy imports after --help
-    from .run import TrainingError
+    from .trainer import TrainingError
 
     with terminal_logging(), RunLog() as run_log:  # the last line goes into run.log too
         try:
