@@ -13,7 +13,6 @@ The run directory::
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import math
 import os
@@ -157,10 +156,6 @@ def truncate_metrics(run_dir: Path, last_step: int) -> None:
     kept = [r for r in read_metrics(run_dir) if r["step"] <= last_step]
     write_text_atomic(Path(run_dir) / METRICS_FILE, "".join(json.dumps(r) + "\n" for r in kept))
 
-
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` says the disk (or the user's quota) is full."""
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 # ----------------------------------------------------------------------------- pictures
