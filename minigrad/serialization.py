@@ -20,13 +20,17 @@ tuples.
 Writing is atomic: the archive goes to a temporary file in the destination's
 directory, is flushed and fsync'd, then renamed over ``path`` (``os.replace``),
 so a crash leaves either the old file or the new one, never half of one. The
-path is used as given (no ``.npz`` suffix is added).
+path is used as given (no ``.npz`` suffix is added), and the file gets the
+permissions the process's umask gives any new file (0644 under the usual 022).
+
+Nesting is limited to ``MAX_DEPTH`` levels both ways: a crafted file cannot make
+``load`` overflow the interpreter's stack (a state dict is about five deep).
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 from typing import Any
 
@@ -38,6 +42,7 @@ from .tensor import Tensor
 _FORMAT = "minigrad.checkpoint"
 _VERSION = 1
 _STRUCTURE_KEY = "__structure__"
+MAX_DEPTH = 100
 
 
 class CheckpointError(RuntimeError):
@@ -54,7 +59,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     members.update(arrays)
 
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    fd, tmp = _create_temp(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
             numpy.savez(f, **members)
@@ -68,6 +73,18 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+def _create_temp(directory: str, name: str) -> tuple[int, str]:
+    """A new ``.<name>.<random>.tmp`` beside the destination, opened for writing.  Created
+    with mode 0666 so the umask decides its permissions, as for any other new file
+    (``tempfile.mkstemp`` would make every checkpoint 0600)."""
+    while True:
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def load(path: str | os.PathLike, device: str | None = None) -> Any:
@@ -93,9 +110,9 @@ def load(path: str | os.PathLike, device: str | None = None) -> Any:
             if header.get("version") != _VERSION:
                 raise ValueError(f"format version {header.get('version')}, this minigrad reads {_VERSION}")
             arrays = {name: archive[name] for name in archive.files if name != _STRUCTURE_KEY}
-            return _decode(header["root"], arrays, backend)
+            return _decode(header["root"], arrays, backend, 0)
     except (ValueError, KeyError, TypeError, EOFError, OSError, zipfile.BadZipFile,
-            UnicodeDecodeError, AttributeError) as exc:
+            UnicodeDecodeError, AttributeError, RecursionError) as exc:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise  # a real I/O problem (permissions, a directory, ...), not a damaged file
         raise CheckpointError(
@@ -105,8 +122,11 @@ def load(path: str | os.PathLike, device: str | None = None) -> Any:
 
 
 # ----- the structure description ---------------------------------------------------------------
-def _encode(obj: Any, arrays: dict, where: str) -> dict:
+def _encode(obj: Any, arrays: dict, where: str, depth: int = 0) -> dict:
     """A JSON node for ``obj``; arrays are moved to ``arrays`` under fresh member names."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"save: the structure is nested more than {MAX_DEPTH} levels deep "
+                         f"(at {where[:200]}...)")
     if obj is None:
         return {"t": "none"}
     if isinstance(obj, numpy.generic):  # before the Python types: numpy.float64 is a float
@@ -123,14 +143,16 @@ def _encode(obj: Any, arrays: dict, where: str) -> dict:
         return {"t": "tensor", "k": _add_array(obj.data, arrays, where)}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
-        return {"t": kind, "v": [_encode(x, arrays, f"{where}[{i}]") for i, x in enumerate(obj)]}
+        return {"t": kind, "v": [_encode(x, arrays, f"{where}[{i}]", depth + 1)
+                                 for i, x in enumerate(obj)]}
     if isinstance(obj, dict):
         items = []
         for key, value in obj.items():
             if not (key is None or isinstance(key, (bool, int, float, str))):
                 raise TypeError(f"save: dict key {key!r} at {where} is a {type(key).__name__}; "
                                 "keys must be str, int, float, bool or None")
-            items.append([_encode(key, arrays, where), _encode(value, arrays, f"{where}[{key!r}]")])
+            items.append([_encode(key, arrays, where),
+                          _encode(value, arrays, f"{where}[{key!r}]", depth + 1)])
         return {"t": "dict", "v": items}
     if hasattr(obj, "__array__") or type(obj).__module__.startswith("cupy"):
         return {"t": "array", "k": _add_array(obj, arrays, where)}
@@ -147,7 +169,9 @@ def _add_array(array, arrays: dict, where: str) -> str:
     return name
 
 
-def _decode(node: dict, arrays: dict, backend) -> Any:
+def _decode(node: dict, arrays: dict, backend, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"the structure is nested more than {MAX_DEPTH} levels deep")
     kind = node["t"]
     if kind == "none":
         return None
@@ -166,11 +190,12 @@ def _decode(node: dict, arrays: dict, backend) -> Any:
     if kind == "tensor":
         return Tensor(backend.asarray(arrays[node["k"]]))
     if kind == "list":
-        return [_decode(x, arrays, backend) for x in node["v"]]
+        return [_decode(x, arrays, backend, depth + 1) for x in node["v"]]
     if kind == "tuple":
-        return tuple(_decode(x, arrays, backend) for x in node["v"])
+        return tuple(_decode(x, arrays, backend, depth + 1) for x in node["v"])
     if kind == "dict":
-        return {_decode(k, arrays, backend): _decode(v, arrays, backend) for k, v in node["v"]}
+        return {_decode(k, arrays, backend, depth + 1): _decode(v, arrays, backend, depth + 1)
+                for k, v in node["v"]}
     raise ValueError(f"unknown node type {kind!r} in the structure description")
 
 

@@ -56,3 +56,17 @@ def test_add_an_op_example_defines_a_differentiable_exported_op():
     x = mg.tensor([[-2.0, -0.5, -0.1], [0.3, 1.0, 4.0]], dtype="float64", requires_grad=True)  # |x| has a kink at 0
     np.testing.assert_allclose(softsign(x).detach().numpy(), x.detach().numpy() / (1 + abs(x.detach().numpy())))
     assert mg.gradcheck_order(softsign, [x], order=3)
+
+
+def test_the_setup_commands_say_how_long_the_main_run_takes():
+    """Exactly two set-up commands at the top, and the text under them says that the first runs
+    the default number of steps, for how long, and how to make it shorter."""
+    from wgan.config import DEFAULT_ITERS
+
+    text = README.read_text()
+    first_block = re.search(r"```bash\n(.*?)```(.*?)\n## ", text, re.S)
+    commands, explanation = first_block.group(1), " ".join(first_block.group(2).split())
+    assert len(commands.strip().splitlines()) == 2
+    assert "python -m wgan.train" in commands and "--iters" not in commands
+    assert f"{DEFAULT_ITERS:,} generator steps" in explanation and "hours" in explanation
+    assert "--iters 200" in explanation and "--resume runs/wgangp-mnist" in explanation

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .data import DATASETS, IMAGE_DATASETS, TOY_DATASETS
+from .guards import DEFAULT_DIVERGENCE_BOUND
 from .models import MODELS
 
 LOSSES = ("gan", "wgan", "wgan-gp")
@@ -47,8 +48,10 @@ DEFAULT_N_SAMPLES = {"image": 64, "toy": 512}
 DEFAULT_N_SAMPLES_CONDITIONAL = 100  # a 10 x 10 grid, one row per class
 
 # Settings that may differ when a run is resumed: they change how far it goes and what it
-# writes, never what a finished step computes.
-RESUMABLE = ("iters", "sample_every", "checkpoint_every", "data_dir")
+# writes, never what a finished step computes.  (A resumed run's data must still be the
+# same files, by checksum, wherever --data-dir now finds them.)
+RESUMABLE = ("iters", "sample_every", "checkpoint_every", "data_dir", "divergence_bound",
+             "tensorboard")
 
 
 class ConfigError(ValueError):
@@ -79,6 +82,8 @@ class Config:
     sample_every: int = 100
     checkpoint_every: int = 100
     n_samples: int = 64
+    divergence_bound: float = DEFAULT_DIVERGENCE_BOUND  # see wgan.guards; inf: no check
+    tensorboard: bool = True  # write TensorBoard event files into the run directory
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able settings (tuples become lists)."""
@@ -202,6 +207,9 @@ def resolve_config(explicit: dict[str, Any]) -> Config:
     limit = given.get("limit_images")
     if limit is not None:
         limit = _positive_int("limit_images", limit)
+    bound = float(given.get("divergence_bound", DEFAULT_DIVERGENCE_BOUND))
+    if not bound > 0:  # inf is allowed: it turns the check off
+        raise ConfigError(f"--divergence-bound must be a number > 0 (inf: no check), got {bound!r}")
 
     config = Config(
         dataset=dataset, model=model, loss=loss, optimizer=optimizer, lr=lr, betas=betas,
@@ -214,7 +222,8 @@ def resolve_config(explicit: dict[str, Any]) -> Config:
         limit_images=limit,
         sample_every=_positive_int("sample_every", given.get("sample_every", 100)),
         checkpoint_every=_positive_int("checkpoint_every", given.get("checkpoint_every", 100)),
-        n_samples=n_samples,
+        n_samples=n_samples, divergence_bound=bound,
+        tensorboard=bool(given.get("tensorboard", True)),
     )
     if limit is not None and limit < config.batch_size:
         raise ConfigError(f"--limit-images {limit} is smaller than --batch-size "

@@ -146,7 +146,8 @@ def cache_dir(name: str) -> Path:
     return Path.home() / ".cache" / "wgan" / name
 
 
-def _search_dirs(name: str, data_dir: str | os.PathLike | None) -> list[tuple[Path, str]]:
+def _search_dirs(name: str, data_dir: str | os.PathLike | None,
+                 only_data_dir: bool = False) -> list[tuple[Path, str]]:
     """(directory, why it is searched) in priority order."""
     dirs: list[tuple[Path, str]] = []
     # A root holding one subfolder per dataset is accepted as well as the folder itself;
@@ -155,6 +156,8 @@ def _search_dirs(name: str, data_dir: str | os.PathLike | None) -> list[tuple[Pa
         if root:
             root = Path(root).expanduser()
             dirs += [(root / name, why), (root, why)]
+        if only_data_dir:
+            return dirs
     dirs.append((cache_dir(name), "download cache"))
     dirs += [(d, "system install") for d in SYSTEM_DIRS.get(name, ())]
     return dirs
@@ -162,7 +165,11 @@ def _search_dirs(name: str, data_dir: str | os.PathLike | None) -> list[tuple[Pa
 
 def _download(url: str, dest: Path, md5: str) -> None:
     """Fetch ``url`` to ``dest`` via a temp file in the same directory (so os.replace is atomic),
-    fsynced, and only renamed into place once the MD5 matches; never leaves a partial file."""
+    fsynced, and only renamed into place once the MD5 matches; never leaves a partial file.
+
+    Kept instead of a download library such as ``pooch``: these standard-library lines already
+    check the hash, cache, rename atomically and (in :func:`_download_split`) try the mirrors in
+    turn; a library would add a dependency and change none of that."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
@@ -211,21 +218,31 @@ def _download_split(name: str, split: str) -> tuple[Path, Path] | list[str]:
 
 
 def find_files(name: str, split: str = "train", data_dir: str | os.PathLike | None = None,
-               download: bool = True) -> tuple[Path, Path]:
+               download: bool = True, only_data_dir: bool = False) -> tuple[Path, Path]:
     """Locate (images, labels) paths for an image dataset split, downloading if needed.
 
-    Raises :class:`DatasetNotFoundError` listing every place searched and how to supply the files.
+    ``only_data_dir`` (the CLIs' ``--data-dir``): ``data_dir`` must exist and hold the files;
+    nothing else is searched and nothing downloaded, so an explicit choice never silently
+    turns into the cache or a download.  Raises :class:`DatasetNotFoundError` listing every
+    place searched and how to supply the files.
     """
     _check_name(name, IMAGE_DATASETS, "an image dataset")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; valid splits are: {', '.join(SPLITS)}")
     img_stem, lbl_stem = SPLIT_FILES[split]
+    only_data_dir = only_data_dir and data_dir is not None
+    if only_data_dir and not Path(data_dir).expanduser().is_dir():
+        raise DatasetNotFoundError(f"--data-dir {data_dir} does not exist (or is not a directory)")
     searched = []
-    for directory, why in _search_dirs(name, data_dir):
+    for directory, why in _search_dirs(name, data_dir, only_data_dir):
         images, labels = _find(directory, img_stem), _find(directory, lbl_stem)
         if images and labels:
             return images, labels
         searched.append(f"  - {directory}  ({why}{'' if directory.is_dir() else ', missing'})")
+    if only_data_dir:
+        raise DatasetNotFoundError(
+            f"--data-dir {data_dir} has no {name} {split} split: looked for {img_stem}[.gz] and "
+            f"{lbl_stem}[.gz] in:\n" + "\n".join(searched))
     if not os.environ.get(ENV_VAR):
         searched.append(f"  - ${ENV_VAR} is not set")
     if download:
@@ -246,14 +263,14 @@ def find_files(name: str, split: str = "train", data_dir: str | os.PathLike | No
 
 
 def load_images(name: str, split: str = "train", data_dir: str | os.PathLike | None = None,
-                download: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Load MNIST or Fashion-MNIST.
+                download: bool = True, only_data_dir: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Load MNIST or Fashion-MNIST (``only_data_dir``: see :func:`find_files`).
 
     Returns ``(images, labels)``: images uint8 (N, 28, 28) with values 0..255, labels int64 (N,)
     in 0..9.  Any N is accepted; each file is fully validated (see :func:`read_idx`) and the
     pair must agree on N.
     """
-    img_path, lbl_path = find_files(name, split, data_dir, download)
+    img_path, lbl_path = find_files(name, split, data_dir, download, only_data_dir)
     images = read_idx(img_path, IMAGES_MAGIC)
     labels = read_idx(lbl_path, LABELS_MAGIC)
     if images.shape[1:] != (28, 28):

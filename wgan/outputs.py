@@ -12,10 +12,11 @@ The run directory::
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,57 +35,127 @@ def sample_path(run_dir: Path, step: int) -> Path:
     return Path(run_dir) / SAMPLES_DIR / f"step_{step:06d}.png"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file and rename, so readers never see half a file."""
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temp path ``.NAME.PID.tmpSUFFIX`` beside ``path`` to write; renamed over ``path`` when
+    the block ends, deleted if it fails, so ``path`` is always the old file or the whole new
+    one (and nothing is left behind but what a killed process leaves: see
+    :func:`remove_stale_temps`)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
     try:
-        tmp.write_text(text)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file and rename, so readers never see half a file."""
+    with replacing(path) as tmp:
+        tmp.write_text(text)
+
+
 def save_figure_atomic(fig, path: Path, **savefig_kwargs) -> None:
     """Write a matplotlib figure via a temp file and rename (the caller closes the figure)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    fig.savefig(tmp, **savefig_kwargs)
-    os.replace(tmp, path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, **savefig_kwargs)
 
 
 def _write_png_atomic(path: Path, image: np.ndarray) -> None:
     import imageio.v2 as imageio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    imageio.imwrite(tmp, image)
-    os.replace(tmp, path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as tmp:
+        imageio.imwrite(tmp, image)
+
+
+def check_writable(directory: Path) -> None:
+    """An OSError (naming ``directory``) unless a file can be created in it: a run checks
+    before it loads its data, not at its first write."""
+    probe = Path(directory) / f".write-test.{os.getpid()}.tmp"
+    try:
+        probe.touch()
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(directory)) from None
+    probe.unlink()
+
+
+def remove_stale_temps(run_dir: Path) -> list[Path]:
+    """Delete the temp files (``.NAME.*tmp*``) that writers of a killed process left in the
+    run directory and its samples folder (a checkpoint's is tens of MB); returns them.
+    Call it only while no other process writes to the run."""
+    run_dir = Path(run_dir)
+    stale = [p for folder in (run_dir, run_dir / SAMPLES_DIR) if folder.is_dir()
+             for p in folder.glob(".*.tmp*") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 # ----------------------------------------------------------------------------- metrics
 
+class MetricsError(ValueError):
+    """metrics.jsonl is damaged somewhere other than a torn last line."""
+
+
 def append_metrics(run_dir: Path, record: dict) -> None:
-    """Append one JSON line (non-finite floats written as null) to metrics.jsonl."""
+    """Append one JSON line (non-finite floats written as null) to metrics.jsonl.
+
+    The line goes in whole or not at all: if the write fails part way (a full disk), the file
+    is cut back to its old length before the OSError (naming the file) is raised.
+    """
     clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
-    with open(Path(run_dir) / METRICS_FILE, "a") as f:
-        f.write(json.dumps(clean) + "\n")
+    line = (json.dumps(clean) + "\n").encode()
+    path = Path(run_dir) / METRICS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            written = 0
+            while written < len(line):
+                written += os.write(fd, line[written:])
+        except OSError as exc:
+            os.ftruncate(fd, size)
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    finally:
+        os.close(fd)
+
+
+def _parse_metrics(path: Path) -> tuple[list[dict], bool]:
+    """(the records, whether a torn last line was left out).  A last line without its newline
+    is what a process killed or out of disk space mid-write leaves; anything else that is
+    not JSON is a :class:`MetricsError` naming the file and line."""
+    text = path.read_text()
+    lines = text.split("\n")
+    torn = lines[-1] != ""  # a complete file ends in a newline
+    records = []
+    for number, line in enumerate(lines[:-1], 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError as exc:
+            raise MetricsError(f"{path}: line {number} is not a JSON record ({exc})") from None
+    return records, torn
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
+    """The records of metrics.jsonl in file order; a torn last line is left out."""
     path = Path(run_dir) / METRICS_FILE
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return _parse_metrics(path)[0]
 
 
 def truncate_metrics(run_dir: Path, last_step: int) -> None:
     """Drop the lines after generator step ``last_step`` (written after the checkpoint a run
-    resumes from), so the resumed run's lines follow without duplicates."""
+    resumes from), and a torn last line, so the resumed run's lines follow without duplicates."""
     kept = [r for r in read_metrics(run_dir) if r["step"] <= last_step]
     write_text_atomic(Path(run_dir) / METRICS_FILE, "".join(json.dumps(r) + "\n" for r in kept))
+
 
 
 # ----------------------------------------------------------------------------- pictures
@@ -97,7 +168,11 @@ def to_unit_range(images: np.ndarray, value_range: tuple[float, float]) -> np.nd
 
 def image_grid(images: np.ndarray, ncol: int, pad: int = 2, scale: int = 2) -> np.ndarray:
     """(N, 1, H, W) in [0, 1] -> one uint8 (rows, cols) picture, ``ncol`` images per row,
-    ``pad`` dark pixels around each, enlarged ``scale`` times (nearest neighbour)."""
+    ``pad`` dark pixels around each, enlarged ``scale`` times (nearest neighbour).
+
+    Written here rather than taken from a library: torchvision's ``make_grid`` needs torch,
+    scikit-image's ``montage`` would add a large dependency for these lines, and
+    ``wgan.score`` cuts saved grids back into tiles by exactly this geometry."""
     n, _, h, w = images.shape
     nrow = math.ceil(n / ncol)
     grid = np.zeros((nrow * (h + pad) + pad, ncol * (w + pad) + pad), np.float32)
@@ -240,9 +315,8 @@ def save_gif(run_dir: Path, frames: Iterable[Path] | None = None, ms_per_frame: 
     images = [_rgb(iio.imread(f)) for f in frames]
     durations = [ms_per_frame] * (len(images) - 1) + [4 * ms_per_frame]
     path = Path(run_dir) / GIF_FILE
-    tmp = path.with_name(f".{path.name}.tmp.gif")
-    iio.imwrite(tmp, np.stack(images), extension=".gif", duration=durations, loop=0)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        iio.imwrite(tmp, np.stack(images), extension=".gif", duration=durations, loop=0)
     return path
 
 

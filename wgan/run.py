@@ -2,17 +2,28 @@
 its run directory, loop over the generator steps writing metrics, pictures and checkpoints,
 stop cleanly on SIGINT / SIGTERM, and load a finished run's generator.
 
-The run directory (see :mod:`wgan.outputs`) holds ``config.json`` (the resolved settings and
-where they came from), the metrics, the pictures and ``checkpoint.npz`` (the trainer's
-``state_dict``, written atomically).  A new run never overwrites an existing directory; a
-resumed one continues from its checkpoint and computes what the uninterrupted run would have.
+The run directory (see :mod:`wgan.outputs`) holds ``config.json`` (the resolved settings, where
+they came from and which data files, by SHA-256, the run trains on), the metrics, the pictures,
+``run.log`` (what the terminal showed), the TensorBoard event files and ``checkpoint.npz`` (the
+trainer's ``state_dict``, written atomically).  A new run never overwrites an existing
+directory; a resumed one continues from its checkpoint and computes what the uninterrupted run
+would have, on the same data (checked), or starts again from its ``config.json`` when it was
+stopped before its first checkpoint.
+
+What stops a run, each an ``error:`` line from the CLI (exit status 1) with the last good
+checkpoint left as it was: a NaN / inf (:class:`~wgan.trainer.NonFiniteError`), divergence
+beyond ``--divergence-bound`` (:class:`DivergedError`, see :mod:`wgan.guards`), and a write
+that fails (a full disk, a read-only directory), reported naming the file.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
+import logging
 import platform
+import shutil
 import signal
 import sys
 import threading
@@ -26,13 +37,22 @@ import minigrad
 from minigrad import nn
 from minigrad.serialization import CheckpointError, load, save
 
-from . import outputs
+from . import guards, outputs, provenance
 from .config import NUM_CLASSES, Config, resume_config
+from .data import DatasetNotFoundError
+from .logs import RunLog, format_values
+from .logs import progress as progress_bar
 from .models import MODELS, ModelSpec
-from .progress import ProgressBar
+from .tensorboard_log import CONFIG_TAG, SAMPLES_TAG, TensorBoardLog, config_markdown
 from .trainer import NonFiniteError, Trainer, TrainingError, make_trainer, metric_floats
 
-NO_CHECKPOINT = "No checkpoint has been written yet."
+log = logging.getLogger(__name__)
+# errno values that mean "this cannot be written", as opposed to a file that cannot be read
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM)
+
+
+class DivergedError(TrainingError):
+    """A loss, critic score or weight went beyond ``--divergence-bound``; stopped without saving."""
 
 
 # ----------------------------------------------------------------------------- signals
@@ -86,7 +106,7 @@ def _versions() -> dict[str, str]:
 
     found = {"python": platform.python_version(), "numpy": np.__version__,
              "minigrad": getattr(minigrad, "__version__", "?")}
-    for package in ("minigrad-wgan", "matplotlib", "imageio", "numba"):
+    for package in ("minigrad-wgan", "matplotlib", "imageio", "numba", "tensorboard", "tqdm"):
         try:
             found[package] = md.version(package)
         except md.PackageNotFoundError:
@@ -94,14 +114,34 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def read_run_config(run_dir: Path) -> Config:
+def read_run_info(run_dir: Path) -> dict[str, Any]:
+    """The whole of ``run_dir/config.json`` (settings, model, data, meta)."""
     path = Path(run_dir) / outputs.CONFIG_FILE
+    if _is_empty_run_dir(Path(run_dir)):
+        raise TrainingError(f"{run_dir} holds no run yet (a run stopped as it started leaves "
+                            f"such an empty directory); remove it (rm -r {run_dir}) and start "
+                            "the run again")
     if not path.is_file():
         raise TrainingError(f"{run_dir} is not a run directory (no {outputs.CONFIG_FILE})")
     try:
-        return Config.from_dict(json.loads(path.read_text())["settings"])
-    except (ValueError, KeyError, TypeError) as exc:
+        return json.loads(path.read_text())
+    except ValueError as exc:
         raise TrainingError(f"{path} is not a valid run config: {exc}") from exc
+
+
+def _is_empty_run_dir(run_dir: Path) -> bool:
+    """What :func:`_create_run_dir` made and nothing more: an empty samples folder."""
+    samples = run_dir / outputs.SAMPLES_DIR
+    return (run_dir.is_dir() and [p.name for p in run_dir.iterdir()] == [outputs.SAMPLES_DIR]
+            and samples.is_dir() and not any(samples.iterdir()))
+
+
+def read_run_config(run_dir: Path) -> Config:
+    try:
+        return Config.from_dict(read_run_info(run_dir)["settings"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TrainingError(f"{Path(run_dir) / outputs.CONFIG_FILE} is not a valid run config: "
+                            f"{exc}") from exc
 
 
 def load_checkpoint(run_dir: Path) -> dict[str, Any]:
@@ -114,44 +154,135 @@ def load_checkpoint(run_dir: Path) -> dict[str, Any]:
         raise TrainingError(str(exc)) from exc
 
 
-def _write_config(run_dir: Path, config: Config, meta: dict) -> None:
+def _write_config(run_dir: Path, config: Config, meta: dict, data: dict | None) -> str:
+    """Write config.json; returns its text (TensorBoard shows it too)."""
     spec = MODELS[config.model]
     text = json.dumps({"settings": config.to_dict(), "model": {"summary": spec.summary,
                        "latent_dim": spec.latent_dim, "latent": spec.latent,
                        "output_range": spec.output_range, "conditional": spec.conditional},
-                       "meta": meta}, indent=2)
+                       "data": data, "meta": meta}, indent=2)
     outputs.write_text_atomic(Path(run_dir) / outputs.CONFIG_FILE, text + "\n")
+    return text
 
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _start(config: Config, run_dir: Path, command: list[str]) -> Trainer:
-    """A new run: refuse an existing directory, build everything, then write config + step 0."""
+def _data_record(config: Config) -> dict | None:
+    """Which files the run trains on (None for the 2-D datasets, which are sampled)."""
+    if config.data_kind == "toy":
+        return None
+    return provenance.data_record(config.dataset, config.data_dir,
+                                  only_data_dir=config.data_dir is not None)
+
+
+def _create_run_dir(run_dir: Path) -> Path:
+    """Make a new run's directory (and its samples folder), before anything slow; returns the
+    topmost directory created, for removal if the start fails."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise TrainingError(f"--out {run_dir} is a file, not a directory; pick a new --out")
     if run_dir.exists():
         raise TrainingError(f"--out {run_dir} already exists; refusing to overwrite it. "
                             f"Continue that run with --resume {run_dir}, or pick a new --out")
-    trainer = make_trainer(config)  # data and models first: a failure leaves no directory behind
-    run_dir.mkdir(parents=True)
-    (run_dir / outputs.SAMPLES_DIR).mkdir()
-    _write_config(run_dir, config, {"created": _now(), "command": command, "versions": _versions()})
+    topmost = [p for p in (run_dir, *run_dir.parents) if not p.exists()][-1]
+    try:
+        (run_dir / outputs.SAMPLES_DIR).mkdir(parents=True)
+    except OSError as exc:
+        shutil.rmtree(topmost, ignore_errors=True)
+        raise TrainingError(f"cannot create --out {run_dir}: {exc.strerror or exc}") from None
+    return topmost
+
+
+def _start(config: Config, run_dir: Path, command: list[str], run_log: RunLog) -> tuple[Trainer, str]:
+    """A new run: refuse an existing directory, create it, build everything (a failure removes
+    the directory again), then write config + step 0.  Returns (trainer, config.json text)."""
+    topmost = _create_run_dir(run_dir)
+    try:
+        trainer = make_trainer(config)
+        data = _data_record(config)
+    except BaseException:
+        shutil.rmtree(topmost, ignore_errors=True)
+        raise
+    run_log.open(run_dir)
+    log.info("started %s: %s / %s / %s, %d generator steps", run_dir, config.loss, config.model,
+             config.dataset, config.iters)
+    text = _write_config(run_dir, config, {"created": _now(), "command": command,
+                                           "versions": _versions()}, data)
     save_samples(trainer, outputs.sample_path(run_dir, 0))
-    return trainer
+    return trainer, text
 
 
-def _resume(run_dir: Path, overrides: dict[str, Any], command: list[str]) -> Trainer:
-    """A resumed run: its config (with allowed overrides) and checkpoint; metrics written after
-    the checkpoint by the interrupted process are dropped (they will be recomputed)."""
-    config = resume_config(read_run_config(run_dir), overrides)
-    meta = json.loads((run_dir / outputs.CONFIG_FILE).read_text()).get("meta", {})
-    state = load_checkpoint(run_dir)
+def _resume_overrides(overrides: dict[str, Any], saved: Config, data: dict | None) -> dict[str, Any]:
+    """The resume's options, with a relative ``data_dir`` of the run replaced by the absolute
+    directory its files were found in at the start (the resume may run from another folder)."""
+    if overrides.get("data_dir") is None and saved.data_dir is not None and data is not None:
+        if not Path(saved.data_dir).expanduser().is_absolute():
+            return dict(overrides, data_dir=data["dir"])
+    return overrides
+
+
+def _prepare_resume(run_dir: Path, run_log: RunLog) -> dict[str, Any]:
+    """Check that a run directory can be resumed (a run, writable), start its run.log, remove
+    what a killed process left; returns its config.json."""
+    info = read_run_info(run_dir)
+    try:
+        outputs.check_writable(run_dir)
+    except OSError as exc:
+        raise TrainingError(f"cannot resume {run_dir}: {exc.strerror or exc}; a resumed run "
+                            "writes to its directory. Copy it somewhere writable and resume "
+                            "the copy") from None
+    run_log.open(run_dir)
+    stale = outputs.remove_stale_temps(run_dir)
+    if stale:
+        log.info("removed %d stale temp files left by a killed process: %s", len(stale),
+                 ", ".join(p.name for p in stale))
+    return info
+
+
+def _resume(run_dir: Path, overrides: dict[str, Any], command: list[str],
+            run_log: RunLog) -> tuple[Trainer, int | None, str]:
+    """A resumed run: its config (with allowed overrides), the same data (checked) and its
+    checkpoint, or, without one, its start again.  Metrics written after the checkpoint by
+    the interrupted process are dropped (they will be recomputed).  Returns (trainer, the
+    checkpoint's step or None, config.json text)."""
+    info = _prepare_resume(run_dir, run_log)
+    saved = read_run_config(run_dir)
+    config = resume_config(saved, _resume_overrides(overrides, saved, info.get("data")))
     trainer = make_trainer(config)
-    trainer.load_state_dict(state)
-    outputs.truncate_metrics(run_dir, trainer.step)
+    data = _data_record(config)
+    if info.get("data") is not None and data is not None:
+        try:
+            provenance.check_same_data(info["data"], data)
+        except provenance.DataMismatchError as exc:
+            raise TrainingError(f"cannot resume {run_dir}: {exc}") from None
+    elif data is not None:
+        log.warning("warning: %s records no data files (an older run); the data are not checked",
+                    outputs.CONFIG_FILE)
+    checkpoint_step = None
+    if (run_dir / outputs.CHECKPOINT_FILE).is_file():
+        trainer.load_state_dict(load_checkpoint(run_dir))
+        checkpoint_step = trainer.step
+        log.info("resumed %s at step %d of %d", run_dir, trainer.step, config.iters)
+    else:
+        log.warning("warning: %s has no checkpoint yet: starting it again from step 0 with "
+                    "its %s", run_dir, outputs.CONFIG_FILE)
+        _clear_outputs(run_dir)
+        save_samples(trainer, outputs.sample_path(run_dir, 0))
+    try:
+        outputs.truncate_metrics(run_dir, trainer.step)
+    except outputs.MetricsError as exc:
+        raise TrainingError(f"cannot resume {run_dir}: {exc}") from None
+    meta = info.get("meta", {})
     meta.setdefault("resumed", []).append({"at_step": trainer.step, "time": _now(), "command": command})
-    _write_config(run_dir, config, meta)
-    return trainer
+    return trainer, checkpoint_step, _write_config(run_dir, config, meta, data)
+
+
+def _clear_outputs(run_dir: Path) -> None:
+    """Remove a run's pictures and event files, for its start again (run.log stays)."""
+    for path in [*outputs.sample_frames(run_dir), *run_dir.glob("events.out.tfevents.*"),
+                 run_dir / outputs.LOSS_PLOT, run_dir / outputs.GIF_FILE]:
+        path.unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- pictures
@@ -191,66 +322,171 @@ def _shown(record: dict) -> dict[str, float]:
 
 def _last_good(run_dir: Path, step: int | None) -> str:
     if step is None:
-        return NO_CHECKPOINT
+        return (f"No checkpoint has been written yet; --resume {run_dir} starts the run again "
+                "from its config.json.")
     return (f"The last good checkpoint, {run_dir / outputs.CHECKPOINT_FILE}, is at step {step}; "
             f"resume with --resume {run_dir}.")
 
 
+@contextlib.contextmanager
+def _naming(path: Path):
+    """Give an OSError raised without a file name (numpy, matplotlib, os.write) ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+
+class _Run:
+    """A run in progress: its trainer, where it writes, and what it wrote last."""
+
+    def __init__(self, trainer: Trainer, run_dir: Path, checkpoint_step: int | None,
+                 board: TensorBoardLog):
+        self.trainer, self.config, self.run_dir, self.board = trainer, trainer.config, run_dir, board
+        self.saved_step, self.sampled_step = checkpoint_step, trainer.step
+        self.title = f"{self.config.loss} / {self.config.model} / {self.config.dataset}"
+
+    def last_good(self) -> str:
+        return _last_good(self.run_dir, self.saved_step)
+
+    def step(self) -> dict[str, Any]:
+        """One generator step and its metrics line; a NonFiniteError or DivergedError (before
+        the line is written) when a guard stops the run."""
+        try:
+            record = metric_floats(self.trainer.train_step())
+        except NonFiniteError as exc:
+            raise exc.with_checkpoint(self.last_good()) from None
+        beyond = guards.beyond_bound(record, self.config.divergence_bound)
+        if beyond is not None:
+            self.diverged(*beyond)
+        outputs.append_metrics(self.run_dir, record)
+        self.board.add_scalars(record)
+        return record
+
+    def check_weights(self) -> None:
+        """The divergence bound on both networks' parameters (before they are saved)."""
+        for network in ("generator", "critic"):
+            name, value = guards.largest_parameter(getattr(self.trainer, network).named_parameters())
+            if value > self.config.divergence_bound:
+                self.diverged(f"{network} weight {name}", value)
+
+    def diverged(self, quantity: str, value: float) -> None:
+        bound, step = self.config.divergence_bound, self.trainer.step
+        log.warning("warning: %s is %.3g at generator step %d, beyond the divergence bound %g",
+                    quantity, value, step, bound)
+        raise DivergedError(f"the run diverged: {quantity} reached {value:.3g} at generator step "
+                            f"{step}, beyond the divergence bound {bound:g} (--divergence-bound "
+                            f"{bound:g}; inf turns the check off); training stopped without "
+                            f"saving. {self.last_good()}")
+
+    def sample(self) -> None:
+        """The fixed-noise picture of this step, into samples/ and TensorBoard."""
+        self.check_weights()
+        path = outputs.sample_path(self.run_dir, self.trainer.step)
+        with _naming(path):
+            save_samples(self.trainer, path)
+        self.sampled_step = self.trainer.step
+        self.board.add_image(SAMPLES_TAG, path, self.trainer.step)
+        self.board.flush()
+
+    def checkpoint(self, record: dict[str, Any] | None) -> None:
+        """checkpoint.npz and losses.png of this step, logged with ``record``'s losses."""
+        self.check_weights()
+        path = self.run_dir / outputs.CHECKPOINT_FILE
+        with _naming(path):
+            save(self.trainer.state_dict(), path)
+        self.saved_step = self.trainer.step
+        with _naming(self.run_dir / outputs.LOSS_PLOT):
+            outputs.save_loss_plot(self.run_dir, self.title)
+        self.board.flush()
+        shown = f": {format_values(_shown(record))}" if record else ""
+        log.info("checkpoint at step %d%s", self.trainer.step, shown)
+
+    def loop(self, stop: StopRequest, show_progress: bool) -> None:
+        """Generator steps until ``iters`` or a stop request, sampling and checkpointing."""
+        trainer, config = self.trainer, self.config
+        with progress_bar(config.iters, initial=trainer.step, enabled=show_progress) as bar:
+            while trainer.step < config.iters and not stop:
+                record = self.step()
+                bar.set_postfix_str(format_values(_shown(record)), refresh=False)
+                bar.update(1)
+                if trainer.step % config.sample_every == 0:
+                    self.sample()
+                if trainer.step % config.checkpoint_every == 0:
+                    self.checkpoint(record)
+
+    def finish(self) -> None:
+        """The last checkpoint and picture (unless written at this step), and the GIF."""
+        if self.saved_step != self.trainer.step:
+            self.checkpoint(None)
+        if self.sampled_step != self.trainer.step:
+            self.sample()
+        with _naming(self.run_dir / outputs.GIF_FILE):
+            outputs.save_gif(self.run_dir)
+
+
+def _write_error(exc: OSError, run_dir: Path, checkpoint_step: int | None) -> TrainingError:
+    """The error line for a failed write: the file, what the system said, the last checkpoint."""
+    what = "cannot write" if exc.errno in WRITE_ERRNOS else "cannot use"
+    return TrainingError(f"{what} {exc.filename or run_dir}: {exc.strerror or exc}. "
+                         + _last_good(run_dir, checkpoint_step))
+
+
 def train(config: Config | None, run_dir: str | Path, *, resume: bool = False,
           overrides: dict[str, Any] | None = None, progress: bool = True,
-          stop: StopRequest | None = None, command: list[str] | None = None) -> RunResult:
+          stop: StopRequest | None = None, command: list[str] | None = None,
+          run_log: RunLog | None = None) -> RunResult:
     """Run (or, with ``resume``, continue) a training run in ``run_dir``.
 
     A new run needs ``config`` and a ``run_dir`` that does not exist yet (an existing one is
     never overwritten).  A resumed run reads ``run_dir``'s config and checkpoint; ``overrides``
     may change the settings listed in ``wgan.config.RESUMABLE`` (e.g. a larger ``iters``).
     Stops cleanly, with a checkpoint, at the first step boundary after ``stop`` becomes true.
-    Raises :class:`NonFiniteError` (the last checkpoint is left as it was) on a NaN / inf.
+    ``run_log`` (the CLI's, so that its last line lands there too) is opened on ``run_dir``
+    once the directory is the run's; without one, ``run.log`` is closed on return.  Raises
+    :class:`TrainingError` (the last checkpoint is left as it was) for a NaN / inf
+    (:class:`NonFiniteError`), divergence (:class:`DivergedError`) and a failed write.
     """
     run_dir = Path(run_dir)
     stop = stop if stop is not None else StopRequest()
-    command = command or sys.argv
+    own_log = run_log is None
+    run_log = run_log if run_log is not None else RunLog()
+    run = None
+    try:
+        run = _open_run(config, run_dir, resume, overrides or {}, command or sys.argv, run_log)
+        run.loop(stop, progress)
+        run.finish()
+    except DatasetNotFoundError:
+        raise
+    except OSError as exc:
+        raise _write_error(exc, run_dir, run.saved_step if run else None) from exc
+    finally:
+        if run is not None:
+            run.board.close()
+        if own_log:
+            run_log.close()
+    if stop:
+        return RunResult("interrupted", run.trainer.step, run_dir, stop.signum)
+    return RunResult("completed", run.trainer.step, run_dir)
+
+
+def _open_run(config: Config | None, run_dir: Path, resume: bool, overrides: dict[str, Any],
+              command: list[str], run_log: RunLog) -> _Run:
+    """Start or resume the run; its TensorBoard log opened, with the config as text."""
     if resume:
-        trainer = _resume(run_dir, overrides or {}, command)
+        trainer, checkpoint_step, text = _resume(run_dir, overrides, command, run_log)
     elif config is None:
         raise TrainingError("a new run needs a config")
     else:
-        trainer = _start(config, run_dir, command)
-    config = trainer.config
-    title = f"{config.loss} / {config.model} / {config.dataset}"
-    saved_step = trainer.step if resume else None
-    sampled_step = trainer.step
-
-    def checkpoint() -> None:
-        nonlocal saved_step
-        save(trainer.state_dict(), run_dir / outputs.CHECKPOINT_FILE)
-        saved_step = trainer.step
-        outputs.save_loss_plot(run_dir, title)
-
-    bar = ProgressBar(config.iters, start=trainer.step, enabled=progress)
-    try:
-        while trainer.step < config.iters and not stop:
-            try:
-                record = metric_floats(trainer.train_step())
-            except NonFiniteError as exc:
-                raise exc.with_checkpoint(_last_good(run_dir, saved_step)) from None
-            outputs.append_metrics(run_dir, record)
-            bar.update(trainer.step, _shown(record))
-            if trainer.step % config.sample_every == 0:
-                save_samples(trainer, outputs.sample_path(run_dir, trainer.step))
-                sampled_step = trainer.step
-            if trainer.step % config.checkpoint_every == 0:
-                checkpoint()
-    finally:
-        bar.close()
-    if saved_step != trainer.step:
-        checkpoint()
-    if sampled_step != trainer.step:
-        save_samples(trainer, outputs.sample_path(run_dir, trainer.step))
-    outputs.save_gif(run_dir)
-    if stop:
-        return RunResult("interrupted", trainer.step, run_dir, stop.signum)
-    return RunResult("completed", trainer.step, run_dir)
+        (trainer, text), checkpoint_step = _start(config, run_dir, command, run_log), None
+    purge_from = None if checkpoint_step is None else checkpoint_step + 1
+    board = TensorBoardLog(run_dir, purge_from, enabled=trainer.config.tensorboard)
+    board.add_text(CONFIG_TAG, config_markdown(text), trainer.step)
+    if trainer.step == 0:
+        board.add_image(SAMPLES_TAG, outputs.sample_path(run_dir, 0), 0)
+    return _Run(trainer, run_dir, checkpoint_step, board)
 
 
 def load_generator(run_dir: str | Path) -> tuple[Config, ModelSpec, nn.Module]:

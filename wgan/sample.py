@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .train import positive_int
+from .train import non_negative_int, positive_int
 
 SUFFIXES = (".png", ".npz")
 
@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", type=int, metavar="K",
                    help="class-conditional models only: generate digit K (0-9); without it "
                         "the labels cycle 0..9, one row per class in a PNG")
-    p.add_argument("--seed", type=int, default=0, help="seed of the latent noise (default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the latent noise, an integer >= 0 (default: 0)")
     return p
 
 
@@ -67,7 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.suffix not in SUFFIXES:
         parser.error(f"--out must end in {' or '.join(SUFFIXES)}, got {out.name!r}")
-    from .outputs import save_image_grid, save_points_plot
     from .trainer import TrainingError
 
     try:
@@ -77,6 +77,20 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    try:
+        _write(out, samples, labels, kind, args)
+    except OSError as exc:  # a read-only or full destination
+        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(samples)} samples to {out}", file=sys.stderr)
+    return 0
+
+
+def _write(out: Path, samples: np.ndarray, labels: np.ndarray | None, kind: str,
+           args: argparse.Namespace) -> None:
+    """``out`` as the PNG or NPZ its suffix names."""
+    from .outputs import save_image_grid, save_points_plot
+
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
         arrays = {"points": samples} if kind == "toy" else {"images": samples}
@@ -90,8 +104,6 @@ def main(argv: list[str] | None = None) -> int:
         if labels is not None and args.label is None:  # one row per class
             samples, ncol = samples[np.argsort(labels, kind="stable")], math.ceil(args.n / 10)
         save_image_grid(out, samples, ncol)
-    print(f"wrote {len(samples)} samples to {out}", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

@@ -42,6 +42,10 @@ IMAGE_SIZE = 28
 GRID_PAD, GRID_SCALE = 2, 2  # as wgan.outputs.image_grid draws them
 
 
+class ClassifierError(ValueError):
+    """A --classifier file that is not a wgan.score classifier."""
+
+
 # ----------------------------------------------------------------------------- the classifier
 
 def build_classifier(seed: int = 0):
@@ -74,27 +78,27 @@ def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 6,
                      batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
                      progress: bool = False):
     """Fit :func:`build_classifier` with Adam and cross-entropy; returns the model (eval mode).
-    ``progress``: a progress bar with ETA and the loss on stderr."""
+    ``progress``: a progress bar with ETA and the loss on a terminal's stderr."""
     import minigrad
     import minigrad.nn.functional as F
 
-    from .progress import ProgressBar
+    from .logs import progress as progress_bar
 
     model = build_classifier(seed)
     opt = minigrad.optim.Adam(model.parameters(), lr=lr)
     order = np.random.default_rng(seed)
     per_epoch = -(-len(train_x) // batch_size)
-    bar = ProgressBar(epochs * per_epoch, enabled=progress)
-    for epoch in range(epochs):
-        perm = order.permutation(len(train_x))
-        for i in range(0, len(perm), batch_size):
-            idx = perm[i:i + batch_size]
-            loss = F.cross_entropy(model(minigrad.tensor(train_x[idx])), train_y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            bar.update(epoch * per_epoch + i // batch_size + 1, {"loss": loss.item()})
-    bar.close()
+    with progress_bar(epochs * per_epoch, enabled=progress, unit="batch") as bar:
+        for _ in range(epochs):
+            perm = order.permutation(len(train_x))
+            for i in range(0, len(perm), batch_size):
+                idx = perm[i:i + batch_size]
+                loss = F.cross_entropy(model(minigrad.tensor(train_x[idx])), train_y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                bar.set_postfix_str(f"loss {loss.item():.4g}", refresh=False)
+                bar.update(1)
     return model.eval()
 
 
@@ -112,10 +116,18 @@ def load_or_train_classifier(dataset: str, data_dir: str | None = None, path: Pa
 
     path = Path(path) if path else cache_dir(dataset) / CLASSIFIER_FILE
     if path.is_file() and not retrain:
-        saved = minigrad.load(path)
-        if saved.get("version") == CLASSIFIER_VERSION and saved.get("dataset") == dataset:
+        saved = minigrad.load(path)  # a CheckpointError if it is no minigrad checkpoint
+        if not isinstance(saved, dict) or not {"version", "dataset", "state"} <= set(saved):
+            raise ClassifierError(f"{path} is a minigrad checkpoint but not a wgan.score "
+                                  "classifier; give another --classifier, or --retrain to "
+                                  "overwrite it")
+        if saved["version"] == CLASSIFIER_VERSION and saved["dataset"] == dataset:
             model = build_classifier()
-            model.load_state_dict(saved["state"])
+            try:
+                model.load_state_dict(saved["state"])
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ClassifierError(f"{path}: not this version's classifier ({exc}); "
+                                      "--retrain replaces it") from None
             return model.eval(), saved["test_accuracy"]
         log(f"{path}: classifier from another version or dataset; training a new one")
     train_images, train_labels = load_images(dataset, "train", data_dir)
@@ -334,10 +346,16 @@ def _probability(text: str) -> float:
     return value
 
 
+def help_description() -> str:
+    """The module docstring after its first line, for ``--help``: every paragraph, whole,
+    without the reStructuredText double backquotes."""
+    return __doc__.split("\n", 1)[1].strip().replace("``", "")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .train import positive_int
 
-    p = argparse.ArgumentParser(prog="python -m wgan.score", description=__doc__.split("\n\n")[1],
+    p = argparse.ArgumentParser(prog="python -m wgan.score", description=help_description(),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", metavar="RUN", help="run directories of wgan.train")
     p.add_argument("--threshold", type=_probability, default=0.9,
@@ -391,6 +409,8 @@ def _report(run: str, scores: list[GridScore], first: GridScore | None, held: Gr
 
 
 def main(argv: list[str] | None = None) -> int:
+    from minigrad.serialization import CheckpointError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
@@ -410,8 +430,8 @@ def main(argv: list[str] | None = None) -> int:
                                                            args.classifier, args.retrain, log)
             model, accuracy = models[dataset]
             scores = score_run(Path(run), model, args.threshold)
-        except (ValueError, OSError) as exc:  # bad grid or IDX file, dataset not found
-            print(f"error: {exc}", file=sys.stderr)
+        except (ValueError, OSError, CheckpointError) as exc:  # bad grid, IDX or classifier
+            print(f"error: {exc}", file=sys.stderr)           # file, dataset not found
             return 1
         results[run] = scores
         first = first_all_classes(scores, args.min_count)

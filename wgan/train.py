@@ -1,13 +1,15 @@
 """``python -m wgan.train``: train a GAN, WGAN, WGAN-GP or AC-WGAN; see ``--help``.
 
-Exit status: 0 finished; 1 error (bad data, a NaN/inf loss, an unusable run directory);
-2 bad command line; 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM after writing a checkpoint.
+Exit status: 0 finished; 1 error (bad data, a NaN/inf loss, divergence, a full disk, an unusable
+run directory); 2 bad command line; 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM after writing a
+checkpoint.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import datetime as dt
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -15,7 +17,10 @@ from pathlib import Path
 from .config import (BACKENDS, DEFAULT_ITERS, LOSSES, OPTIMIZERS, RESUMABLE, Config, ConfigError,
                      resolve_config)
 from .data import DATASETS, DatasetNotFoundError, IdxFormatError
+from .guards import DEFAULT_DIVERGENCE_BOUND
 from .models import MODELS
+
+log = logging.getLogger("wgan.train")
 
 EPILOG = """\
 defaults per loss (each overridable):
@@ -38,6 +43,11 @@ the run directory (--out):
   samples/step_XXXXXX.png   fixed-noise samples (rows by class for acgan; critic contours
                       with real and generated points for the 2-D datasets)
   losses.png, samples.gif, checkpoint.npz
+  run.log             what the terminal showed: start, resume, checkpoints, warnings, the end
+  events.out.tfevents.*   TensorBoard: the metrics, the samples, the config
+                      (tensorboard --logdir runs; --no-tensorboard: none)
+config.json also records the data: its absolute directory, the files' names, SHA-256 and
+image count; --resume refuses other data, naming the file that differs.
 
 examples:
   python -m wgan.train --loss wgan-gp --model wgangp-mnist --iters 20000 --out runs/wgangp
@@ -47,8 +57,9 @@ examples:
   python -m wgan.train --dataset 8gaussians --loss wgan-gp --out runs/8g
   python -m wgan.train --resume runs/wgangp --iters 40000      # continue, bit-exact
 
-exit status: 0 done; 1 error (data, NaN/inf loss: the last good checkpoint is kept, run
-directory); 2 bad options; 130 / 143 stopped by Ctrl-C / SIGTERM after writing a checkpoint.
+exit status: 0 done; 1 error (data, a NaN/inf loss or divergence beyond --divergence-bound:
+the last good checkpoint is kept; a full disk, an unusable run directory); 2 bad options;
+130 / 143 stopped by Ctrl-C / SIGTERM after writing a checkpoint.
 """
 
 
@@ -140,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--n-samples", type=positive_int, metavar="N",
                      help="fixed-noise samples per picture (default: 64; acgan 100, a row per "
                           "class; 2-D data 512 points)")
+    out.add_argument("--tensorboard", action=argparse.BooleanOptionalAction,
+                     help="write TensorBoard event files (scalars, sample pictures, config) into "
+                          "the run directory; view with tensorboard --logdir runs "
+                          "(default: --tensorboard)")
+    out.add_argument("--divergence-bound", type=float, metavar="B",
+                     help="stop the run, keeping its last good checkpoint, when a loss or critic "
+                          f"score, or a network weight, exceeds B in absolute value (default: "
+                          f"{DEFAULT_DIVERGENCE_BOUND:g}; inf: never)")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -155,36 +174,45 @@ def main(argv: list[str] | None = None) -> int:
     explicit = {name: getattr(args, name) for name in SETTINGS}
     if explicit["betas"] is not None:
         explicit["betas"] = tuple(explicit["betas"])
-    from .run import stop_on_signals, train  # heavy imports after --help
+    from .logs import RunLog, terminal_logging  # heavy imports after --help
     from .trainer import TrainingError
 
-    try:
-        if args.resume:
-            if args.out and Path(args.out).resolve() != Path(args.resume).resolve():
-                parser.error("--out and --resume name different directories; "
-                             "a resumed run continues in its own directory")
-            config, run_dir, resume = None, Path(args.resume), True
-        else:
-            config = resolve_config(explicit)
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            run_dir = Path(args.out or f"runs/{config.loss}-{config.model}-{config.dataset}-{stamp}")
-            resume = False
-        with stop_on_signals() as stop:
-            result = train(config, run_dir, resume=resume, overrides=explicit if resume else None,
-                           progress=not args.quiet, stop=stop, command=["python", "-m", "wgan.train",
-                                                                       *(argv or sys.argv[1:])])
-    except ConfigError as exc:
-        parser.error(str(exc))
-    except (TrainingError, DatasetNotFoundError, IdxFormatError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if result.status == "interrupted":
-        name = signal.Signals(result.signum).name
-        print(f"stopped by {name} at step {result.step}; checkpoint saved in {result.run_dir}. "
-              f"Continue with: python -m wgan.train --resume {result.run_dir}", file=sys.stderr)
-        return 128 + result.signum
-    print(f"done: {result.step} generator steps; outputs in {result.run_dir}", file=sys.stderr)
-    return 0
+    with terminal_logging(), RunLog() as run_log:  # the last line goes into run.log too
+        try:
+            result = _run(parser, args, argv, explicit, run_log)
+        except ConfigError as exc:
+            parser.error(str(exc))
+        except (TrainingError, DatasetNotFoundError, IdxFormatError) as exc:
+            log.error("error: %s", exc)
+            return 1
+        if result.status == "interrupted":
+            name = signal.Signals(result.signum).name
+            log.info("stopped by %s at step %d; checkpoint saved in %s. Continue with: "
+                     "python -m wgan.train --resume %s", name, result.step, result.run_dir,
+                     result.run_dir)
+            return 128 + result.signum
+        log.info("done: %d generator steps; outputs in %s", result.step, result.run_dir)
+        return 0
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str] | None,
+         explicit: dict, run_log):
+    """Start or resume the run the command line asks for; its RunResult."""
+    from .run import stop_on_signals, train
+    if args.resume:
+        if args.out and Path(args.out).resolve() != Path(args.resume).resolve():
+            parser.error("--out and --resume name different directories; "
+                         "a resumed run continues in its own directory")
+        config, run_dir, resume = None, Path(args.resume), True
+    else:
+        config = resolve_config(explicit)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_dir = Path(args.out or f"runs/{config.loss}-{config.model}-{config.dataset}-{stamp}")
+        resume = False
+    with stop_on_signals() as stop:
+        return train(config, run_dir, resume=resume, overrides=explicit if resume else None,
+                     progress=not args.quiet, stop=stop, run_log=run_log,
+                     command=["python", "-m", "wgan.train", *(argv or sys.argv[1:])])
 
 
 if __name__ == "__main__":

@@ -108,7 +108,9 @@ def _data_stream(config: Config, spec: ModelSpec, rng: np.random.Generator) -> B
     """The run's endless training batches ``(x, labels or None)``, drawn from ``rng``."""
     if spec.data_kind == "toy":
         return ToyStream(config.dataset, config.batch_size, rng)
-    images, labels = load_images(config.dataset, "train", data_dir=config.data_dir)
+    # an explicit --data-dir is the only place looked in: never silently the cache or a download
+    images, labels = load_images(config.dataset, "train", data_dir=config.data_dir,
+                                 only_data_dir=config.data_dir is not None)
     images, labels = images[:config.limit_images], labels[:config.limit_images]
     if config.batch_size > len(images):
         raise ConfigError(f"--batch-size {config.batch_size} is larger than the "
@@ -297,7 +299,10 @@ class Trainer:
         self.g_opt.load_state_dict(state["generator_optimizer"])
         self.c_opt.load_state_dict(state["critic_optimizer"])
         self.rng.set_state(state["noise_rng"])
-        self.data.load_state_dict(state["data"])
+        try:
+            self.data.load_state_dict(state["data"])
+        except ValueError as exc:  # other data than the checkpoint's (a run from before data records)
+            raise TrainingError(f"the checkpoint does not fit this run's data: {exc}") from None
         self.step = int(state["step"])
         self.critic_iterations = int(state["critic_iterations"])
 

@@ -209,3 +209,57 @@ def test_full_training_checkpoint_resumes_identically(tmp_path):
     train(m2, opt2, 2)
     for k, v in m2.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), expected[k], err_msg=k)
+
+
+def _write_structure(path, root):
+    """A checkpoint file whose structure description is ``root`` (crafted, no arrays)."""
+    import json
+
+    structure = json.dumps({"format": "minigrad.checkpoint", "version": 1, "root": root})
+    with path.open("wb") as f:
+        np.savez(f, __structure__=np.frombuffer(structure.encode(), np.uint8))
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])  # past MAX_DEPTH; past the JSON parser's limit
+def test_crafted_deep_nesting_is_a_checkpoint_error(depth, tmp_path):
+    from minigrad.serialization import MAX_DEPTH
+
+    node = {"t": "none"}
+    for _ in range(min(depth, 5000)):
+        node = {"t": "list", "v": [node]}
+    path = tmp_path / "deep.npz"
+    if depth <= 5000:
+        _write_structure(path, node)
+    else:  # too deep for json.dumps to build: write the text by hand
+        text = ('{"format": "minigrad.checkpoint", "version": 1, "root": '
+                + '{"t": "list", "v": [' * depth + '{"t": "none"}' + ']}' * depth + '}')
+        with path.open("wb") as f:
+            np.savez(f, __structure__=np.frombuffer(text.encode(), np.uint8))
+    with pytest.raises(CheckpointError, match="deep.npz"):
+        load(path)
+    ok = {"t": "none"}
+    for _ in range(MAX_DEPTH):
+        ok = {"t": "list", "v": [ok]}
+    _write_structure(path, ok)
+    assert load(path) is not None
+
+
+def test_saving_a_too_deep_structure_is_refused_and_writes_nothing(tmp_path):
+    deep = []
+    for _ in range(200):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested more than"):
+        save(deep, tmp_path / "deep.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_checkpoint_permissions_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        save({"w": np.ones(2)}, tmp_path / "a.npz")
+        os.umask(0o077)
+        save({"w": np.ones(2)}, tmp_path / "b.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "b.npz").stat().st_mode & 0o777 == 0o600

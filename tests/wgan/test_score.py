@@ -176,3 +176,28 @@ def test_cli_refuses_runs_without_classes(tmp_path, capsys):
     with pytest.raises(SystemExit):
         score.main([str(run), "--step", "3"])
     assert "--step chooses the grid for --best" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", ["garbage", "other-checkpoint"])
+def test_cli_bad_classifier_file_is_an_error_line(content, tmp_path, capsys):
+    run = _fake_run(tmp_path / "run", [(0, np.zeros((4, 1, 28, 28), np.float32))])
+    bad = tmp_path / "bad.npz"
+    if content == "garbage":
+        bad.write_bytes(b"not a classifier at all")
+    else:
+        minigrad.save({"step": 3}, bad)
+    assert score.main([str(run), "--classifier", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "bad.npz" in err and "Traceback" not in err
+
+
+def test_help_describes_the_tool_in_whole_sentences():
+    from .conftest import run_module
+
+    result = run_module("wgan.score", "--help")
+    assert result.returncode == 0
+    description = result.stdout.split("positional arguments")[0]
+    for phrase in ("RUN/scores.json:", "the label accuracy", "--best FILE", "a proxy, not a person",
+                   "(the README does both)."):
+        assert phrase in description, phrase
+    assert "``" not in description

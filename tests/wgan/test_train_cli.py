@@ -101,7 +101,8 @@ def test_readme_command_in_a_real_process(tmp_path):
                         "--data-dir", str(MNIST_DIR), "--limit-images", "16", "--batch-size", "4",
                         "--n-critic", "1")
     assert result.returncode == 0, result.stderr
-    assert "2/2 100%" in result.stderr and "ETA" in result.stderr and "GP" in result.stderr
+    assert "100%|" in result.stderr and "2/2 [" in result.stderr and "ETA" in result.stderr
+    assert "GP" in result.stderr
     assert f"outputs in {run}" in result.stderr
     check_run_dir(run, 2, "wgangp-mnist", "wgan-gp")
     assert sorted(p.name for p in (run / "samples").iterdir()) == \
@@ -243,3 +244,10 @@ def test_sample_label_needs_a_conditional_model(tmp_path, train_main):
     assert result.returncode == 0, result.stderr
     with np.load(tmp_path / "p.npz") as d:
         assert d["points"].shape == (5, 2) and d["points"].dtype == np.float32
+
+
+def test_sample_seed_must_be_non_negative_and_the_message_names_it(tmp_path):
+    result = run_module("wgan.sample", "--run", str(tmp_path), "--seed", "-1",
+                        "--out", str(tmp_path / "x.png"))
+    assert result.returncode == 2 and "argument --seed" in result.stderr
+    assert "non-negative integer" in result.stderr and "'-1'" in result.stderr
