@@ -5,7 +5,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .graph import LEAF, OP, OUTPUT, PARAM, Graph, GraphNode
+from .graph import LEAF, OP, OUTPUT, PARAM, Graph, GraphNode, build_graph
 
 try:
     import graphviz
@@ -153,3 +153,24 @@ def save(dot: graphviz.Digraph, path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def make_dot(outputs, params=None, trace=None, depth: int | None = None,
+             title: str | None = None):
+    """A ``graphviz.Digraph`` of the graph behind ``outputs`` (a Tensor, a list or a dict
+    name -> Tensor). ``params``: Module or dict name -> Tensor naming leaves. ``depth``
+    needs ``trace`` (a ``viz.trace`` over a module) to know which module made each node."""
+    graph = build_graph(outputs, params=params, trace=trace)
+    if depth is not None:
+        if trace is None or trace.module is None:
+            raise ValueError("viz: depth= needs the modules: compute the outputs inside "
+                             "`with viz.trace(module) as t:` and pass trace=t")
+        types = {path: type(m).__name__ for path, m in trace.modules.items()}
+        graph = collapse(graph, depth, types)
+    return to_digraph(graph, title)
+
+
+def render(outputs, path, params=None, trace=None, depth: int | None = None,
+           title: str | None = None) -> Path:
+    """Write the graph behind ``outputs`` to ``path`` (.dot, .svg or .png); see ``make_dot``."""
+    return save(make_dot(outputs, params, trace, depth, title), path)

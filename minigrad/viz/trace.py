@@ -14,9 +14,14 @@ from dataclasses import dataclass
 
 import numpy
 
+from .. import autograd, tensor
 from ..autograd import Function
 from ..nn.module import Module
 from ..tensor import Tensor
+
+# inside the engine but outside any node's backward (summing two gradients of a leaf or
+# node): such a node takes the backward pass of the gradients it combines
+_ENGINE = None
 
 
 @dataclass
@@ -48,6 +53,7 @@ class trace:
         self._records: dict[int, NodeRecord] = {}
         self._context = [(None, 0)]  # (module name, backward pass) of what is running now
         self._saved = None
+        self._saved_engine: list = []
 
     # ----- what the trace noted ------------------------------------------------------------
     def record_of(self, node) -> NodeRecord | None:
@@ -93,11 +99,32 @@ class trace:
 
         Function.apply = classmethod(traced_apply)
         Module.__call__ = traced_call
+        self._wrap_engine()
         return self
+
+    def _wrap_engine(self) -> None:
+        """Mark engine-made nodes (gradient sums), for nodes without ``backward_pass``."""
+        for namespace in (autograd, tensor):
+            run = getattr(namespace, "run_backward", None)
+            if run is None:
+                continue
+            self._saved_engine.append((namespace, run))
+
+            def traced_run(*args, _run=run, **kwargs):
+                self._context.append((None, _ENGINE))
+                try:
+                    return _run(*args, **kwargs)
+                finally:
+                    self._context.pop()
+
+            namespace.run_backward = traced_run
 
     def __exit__(self, *exc):
         Function.apply, Module.__call__ = self._saved
         self._saved = None
+        for namespace, run in self._saved_engine:
+            namespace.run_backward = run
+        self._saved_engine = []
         for record in self._records.values():
             record.node.__dict__.pop("backward", None)
 
@@ -107,11 +134,17 @@ class trace:
         if node is None or self.record_of(node) is not None:
             return
         module, backward_pass = self._context[-1]
+        if backward_pass is _ENGINE:
+            passes = [r.backward_pass for r in map(self._record_of_tensor, inputs) if r]
+            backward_pass = max(passes, default=0)
         shapes = tuple(tuple(numpy.shape(x)) if not isinstance(x, Tensor) else x.shape
                        for x in inputs)
         record = NodeRecord(node, module, shapes, backward_pass)
         self._records[id(node)] = record
         node.backward = self._attributed_backward(record)
+
+    def _record_of_tensor(self, x) -> NodeRecord | None:
+        return self.record_of(x.grad_fn) if isinstance(x, Tensor) and x.grad_fn else None
 
     def _attributed_backward(self, record: NodeRecord):
         """The node's backward, run with its module and one backward pass deeper on top."""
