@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .graph import OP, build_graph
+from .graph import OP, build_graph, node_backward_pass, node_inputs, node_output_shapes
 
 
 @dataclass
@@ -18,7 +18,7 @@ class PassCost:
 
     nodes: int = 0
     flops: int = 0
-    # FLOPs a backward through these nodes would spend: one product per input that needs a grad
+    # FLOPs a backward through these nodes would spend: one product per operand needing a grad
     backward_flops: int = 0
 
 
@@ -40,26 +40,33 @@ def product_flops(op_name: str, input_shapes: tuple, output_shape: tuple) -> int
     return 0
 
 
-def cost_by_pass(outputs, trace) -> dict[int, PassCost]:
-    """Per backward pass (0 = forward), the op nodes behind ``outputs`` and their FLOPs.
+def cost_by_pass(trace, outputs=None) -> dict[int, PassCost]:
+    """Per backward pass (0 = forward), the op nodes ``trace`` noted and their FLOPs.
 
-    ``trace``: the ``viz.trace`` active while ``outputs`` were computed (it holds the
-    input shapes)."""
-    graph = build_graph(outputs, trace=trace)
-    grad_inputs: dict = {}
-    for _, consumer in graph.edges:
-        grad_inputs[consumer] = grad_inputs.get(consumer, 0) + 1
+    ``outputs``: count only the nodes behind them (what a backward from them walks);
+    None counts every node recorded inside the trace (what was computed)."""
+    if outputs is None:
+        nodes = [record.node for record in trace.records]
+    else:
+        nodes = [_recorded(trace, key) for key, n in build_graph(outputs).nodes.items()
+                 if n.kind == OP]
     costs: dict[int, PassCost] = {}
-    for node in graph.nodes.values():
-        if node.kind != OP:
-            continue
-        record = trace.record_with_id(node.key)
-        if record is None:
-            raise ValueError(f"viz: a {node.name} node was recorded outside the trace; "
-                             "run the forward and the backward inside `with viz.trace(...)`")
-        flops = product_flops(node.name, record.input_shapes, node.shape)
-        cost = costs.setdefault(node.backward_pass, PassCost())
+    for node in nodes:
+        record = trace.record_of(node)
+        shapes = node_output_shapes(node)
+        flops = product_flops(type(node).__name__, record.input_shapes, shapes[0])
+        cost = costs.setdefault(node_backward_pass(node, trace), PassCost())
         cost.nodes += 1
         cost.flops += flops
-        cost.backward_flops += flops * grad_inputs.get(node.key, 0)
+        # a product's gradient is one product per operand (a, b / x, w) that needs it;
+        # a bias's is a sum, not counted
+        cost.backward_flops += flops * sum(p is not None for p in node_inputs(node)[:2])
     return dict(sorted(costs.items()))
+
+
+def _recorded(trace, key):
+    record = trace.record_with_id(key)
+    if record is None:
+        raise ValueError("viz: a node behind the outputs was recorded outside the trace; "
+                         "run the forward and the backward inside `with viz.trace(...)`")
+    return record.node

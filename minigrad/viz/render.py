@@ -116,7 +116,7 @@ def _legend(dot: graphviz.Digraph, graph: Graph) -> None:
 def to_digraph(graph: Graph, title: str | None = None) -> graphviz.Digraph:
     """A ``graphviz.Digraph`` of ``graph``: producers above consumers, one colour per
     backward pass, a legend."""
-    dot = graphviz.Digraph(graph_attr={"rankdir": "TB", "fontname": "Helvetica",
+    dot = graphviz.Digraph("minigrad", graph_attr={"rankdir": "TB", "fontname": "Helvetica",
                                        **({"label": title, "labelloc": "t"} if title else {})},
                            node_attr={"fontname": "Helvetica", "fontsize": "10"},
                            edge_attr={"arrowsize": "0.6"})
