@@ -7,6 +7,7 @@ import importlib.util
 import io
 import math
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,10 +99,10 @@ def test_the_penalty_picture_is_drawn_from_the_pages_numbers(page_run):
 
     scope, _, _ = page_run
     drawing = gradient_penalty()
-    np.testing.assert_array_equal(drawing.params["x_hat"].numpy(), scope["x_hat"].numpy())
+    np.testing.assert_array_equal(drawing.params["x_hat"].detach().numpy(), scope["x_hat"].detach().numpy())
     assert drawing.outputs["penalty"].item() == pytest.approx(scope["penalty"].item(), rel=1e-12)
     for name, p in scope["critic"].named_parameters():
-        np.testing.assert_array_equal(drawing.params[name].numpy(), p.numpy())
+        np.testing.assert_array_equal(drawing.params[name].detach().numpy(), p.detach().numpy())
 
 
 def test_the_page_confirms_the_double_backward_by_finite_differences(page_run):
@@ -116,3 +117,14 @@ def test_the_page_shows_every_picture_it_names():
     assert len(pictures) == 5
     for picture in pictures:
         assert (PAGE.parent / picture).is_file(), f"{picture} is missing: run python docs/make_images.py"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("graphviz") is None or shutil.which("dot") is None,
+                    reason="Graphviz's `dot` binary is not installed (apt-get install graphviz)")
+def test_one_command_redraws_every_picture_the_page_shows(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_images", ROOT / "docs" / "make_images.py")
+    make_images = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_images)
+    assert make_images.main(["--out", str(tmp_path)]) == 0
+    shown = {Path(p).name for p in re.findall(r"\]\(img/([^)]+)\)", PAGE.read_text())}
+    assert shown <= {p.name for p in tmp_path.iterdir()}

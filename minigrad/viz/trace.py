@@ -19,8 +19,8 @@ from ..autograd import Function
 from ..nn.module import Module
 from ..tensor import Tensor
 
-# inside the engine but outside any node's backward (summing two gradients of a leaf or
-# node): such a node takes the backward pass of the gradients it combines
+# inside the engine but outside any node's backward: the engine summing two gradients.
+# Such a node takes the pass of the backward that just ran, as the engine stamps it.
 _ENGINE = None
 
 
@@ -54,6 +54,7 @@ class trace:
         self._context = [(None, 0)]  # (module name, backward pass) of what is running now
         self._saved = None
         self._saved_engine: list = []
+        self._last_backward_pass = 0
 
     # ----- what the trace noted ------------------------------------------------------------
     def record_of(self, node) -> NodeRecord | None:
@@ -135,22 +136,19 @@ class trace:
             return
         module, backward_pass = self._context[-1]
         if backward_pass is _ENGINE:
-            passes = [r.backward_pass for r in map(self._record_of_tensor, inputs) if r]
-            backward_pass = max(passes, default=0)
+            backward_pass = self._last_backward_pass
         shapes = tuple(tuple(numpy.shape(x)) if not isinstance(x, Tensor) else x.shape
                        for x in inputs)
         record = NodeRecord(node, module, shapes, backward_pass)
         self._records[id(node)] = record
         node.backward = self._attributed_backward(record)
 
-    def _record_of_tensor(self, x) -> NodeRecord | None:
-        return self.record_of(x.grad_fn) if isinstance(x, Tensor) and x.grad_fn else None
-
     def _attributed_backward(self, record: NodeRecord):
         """The node's backward, run with its module and one backward pass deeper on top."""
         backward = type(record.node).backward.__get__(record.node)
 
         def attributed(*grad_outputs):
+            self._last_backward_pass = record.backward_pass + 1
             self._context.append((record.module, record.backward_pass + 1))
             try:
                 return backward(*grad_outputs)
