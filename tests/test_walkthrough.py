@@ -128,3 +128,17 @@ def test_one_command_redraws_every_picture_the_page_shows(tmp_path):
     assert make_images.main(["--out", str(tmp_path)]) == 0
     shown = {Path(p).name for p in re.findall(r"\]\(img/([^)]+)\)", PAGE.read_text())}
     assert shown <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_the_readmes_viz_snippet_runs_after_its_worked_example(tmp_path, monkeypatch, capsys):
+    from tests.test_readme import readme_example
+
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(readme_example("gradient-penalty"), scope)
+    exec(readme_example("viz"), scope)
+    assert "forward ops" in capsys.readouterr().out
+    graph = scope["graph"]
+    assert graph.count("op", 1) > 0 and graph.count("op", 0) > 0
+    source = (tmp_path / "penalty.dot").read_text()
+    assert all(name in source for name in ("W1", "b1", "W2", "x_hat"))
