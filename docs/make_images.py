@@ -30,7 +30,7 @@ def render_wgangp_mnist_penalty(path: Path, batch: int = 2) -> Path:
     with viz.trace(critic) as t:
         penalty = F.gradient_penalty(critic, real, fake, generator=mg.Generator(3))
     return viz.render({"penalty": penalty}, path, trace=t, depth=1,
-                      title="the wgangp-mnist critic's gradient penalty, one box per layer and pass")
+                      title="the wgangp-mnist critic's penalty, one box per layer and pass")
 
 
 def make_images(out: Path) -> list[Path]:

@@ -243,7 +243,7 @@ def test_cost_needs_the_nodes_recorded_inside_the_trace():
 
 
 # ----- files -------------------------------------------------------------------------------
-def test_dot_is_written_without_the_dot_binary_and_svg_says_how_to_install_it(tmp_path, monkeypatch):
+def test_dot_is_written_without_the_dot_binary_and_svg_says_how_to_install(tmp_path, monkeypatch):
     drawing = examples.gradient_penalty()
     dot = viz.make_dot(drawing.outputs, drawing.params, drawing.trace, title="gp")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
