@@ -68,7 +68,11 @@ class GraphNode:
 @dataclass
 class Graph:
     """Nodes by key in walk order, and one edge (producer key, consumer key) per input
-    that requires grad (an op that reads the same tensor twice has two edges)."""
+    that requires grad (an op that reads the same tensor twice has two edges).
+
+    A key is the ``id()`` of the autograd node, or of the leaf tensor (so
+    ``id(weight) in graph.nodes`` asks whether a weight is in the graph); outputs have
+    negative keys, module boxes (after ``collapse``) string keys."""
 
     nodes: dict[Hashable, GraphNode] = field(default_factory=dict)
     edges: list[tuple[Hashable, Hashable]] = field(default_factory=list)
