@@ -23,8 +23,9 @@ DOT_MISSING = (
 # fill colours: forward ops, then one per create_graph backward pass (the last repeats)
 PASS_COLOURS = ("#dde6f3", "#f8c27e", "#d9b3ec", "#f2a0a0")
 KIND_COLOURS = {PARAM: "#bfe5b4", LEAF: "#e6e6e6", OUTPUT: "#fff1a0"}
+# a create_graph walk records pass 1 + the deepest pass among the nodes it walks
 PASS_NAMES = ("forward op", "create_graph backward op (pass 1)",
-              "backward op (pass 2)", "backward op (pass 3+)")
+              "backward through pass 1 (pass 2)", "backward through pass 2+ (pass 3+)")
 
 
 def dot_available() -> bool:

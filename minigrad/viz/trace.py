@@ -6,7 +6,11 @@ are wrapped: a module call pushes its qualified name, and every node that apply
 records is noted with the module on top, its input shapes (for FLOP counts) and its
 backward pass. Each noted node's ``backward`` is wrapped on the instance, so what a
 ``create_graph=True`` backward records is attributed to the module of the node being
-differentiated, one backward pass deeper. Leaving the trace restores everything.
+differentiated. Leaving the trace restores everything.
+
+Nodes of the engine's interface carry their ``backward_pass``; for older nodes the trace
+stamps it the same way, by wrapping the engine's ``run_backward``: 1 + the deepest pass
+among the nodes behind the outputs the walk starts from.
 """
 from __future__ import annotations
 
@@ -18,10 +22,7 @@ from .. import autograd, tensor
 from ..autograd import Function
 from ..nn.module import Module
 from ..tensor import Tensor
-
-# inside the engine but outside any node's backward: the engine summing two gradients.
-# Such a node takes the pass of the backward that just ran, as the engine stamps it.
-_ENGINE = None
+from .graph import build_graph
 
 
 @dataclass
@@ -54,7 +55,6 @@ class trace:
         self._context = [(None, 0)]  # (module name, backward pass) of what is running now
         self._saved = None
         self._saved_engine: list = []
-        self._last_backward_pass = 0
 
     # ----- what the trace noted ------------------------------------------------------------
     def record_of(self, node) -> NodeRecord | None:
@@ -104,17 +104,17 @@ class trace:
         return self
 
     def _wrap_engine(self) -> None:
-        """Mark engine-made nodes (gradient sums), for nodes without ``backward_pass``."""
+        """Stamp what a backward walk records with 1 + the deepest pass it starts from."""
         for namespace in (autograd, tensor):
             run = getattr(namespace, "run_backward", None)
             if run is None:
                 continue
             self._saved_engine.append((namespace, run))
 
-            def traced_run(*args, _run=run, **kwargs):
-                self._context.append((None, _ENGINE))
+            def traced_run(outputs, *args, _run=run, **kwargs):
+                self._context.append((None, 1 + self._deepest_pass(outputs)))
                 try:
-                    return _run(*args, **kwargs)
+                    return _run(outputs, *args, **kwargs)
                 finally:
                     self._context.pop()
 
@@ -135,21 +135,22 @@ class trace:
         if node is None or self.record_of(node) is not None:
             return
         module, backward_pass = self._context[-1]
-        if backward_pass is _ENGINE:
-            backward_pass = self._last_backward_pass
         shapes = tuple(tuple(numpy.shape(x)) if not isinstance(x, Tensor) else x.shape
                        for x in inputs)
         record = NodeRecord(node, module, shapes, backward_pass)
         self._records[id(node)] = record
         node.backward = self._attributed_backward(record)
 
+    def _deepest_pass(self, outputs) -> int:
+        keys = build_graph(list(outputs)).nodes
+        return max((r.backward_pass for r in map(self.record_with_id, keys) if r), default=0)
+
     def _attributed_backward(self, record: NodeRecord):
-        """The node's backward, run with its module and one backward pass deeper on top."""
+        """The node's backward, run with its module on top (in the walk's backward pass)."""
         backward = type(record.node).backward.__get__(record.node)
 
         def attributed(*grad_outputs):
-            self._last_backward_pass = record.backward_pass + 1
-            self._context.append((record.module, record.backward_pass + 1))
+            self._context.append((record.module, self._context[-1][1]))
             try:
                 return backward(*grad_outputs)
             finally:
