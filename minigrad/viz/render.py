@@ -26,6 +26,7 @@ KIND_COLOURS = {PARAM: "#bfe5b4", LEAF: "#e6e6e6", OUTPUT: "#fff1a0"}
 # a create_graph walk records pass 1 + the deepest pass among the nodes it walks
 PASS_NAMES = ("forward op", "create_graph backward op (pass 1)",
               "backward through pass 1 (pass 2)", "backward through pass 2+ (pass 3+)")
+LEAF_NAMES = ((PARAM, "named parameter / input"), (LEAF, "unnamed leaf"), (OUTPUT, "output"))
 
 
 def dot_available() -> bool:
@@ -89,29 +90,32 @@ def _label(node: GraphNode) -> str:
 
 def _attributes(node: GraphNode) -> dict[str, str]:
     if node.kind in (OP, MODULE):
-        attrs = {"shape": "box3d" if node.kind == MODULE else "box",
-                 "fillcolor": _pass_colour(node.backward_pass)}
-    else:
-        attrs = {"shape": "ellipse" if node.kind == OUTPUT else "oval",
-                 "fillcolor": KIND_COLOURS[node.kind]}
-    return {"style": "filled", **attrs}
+        return {"style": "filled", "shape": "box3d" if node.kind == MODULE else "box",
+                "fillcolor": _pass_colour(node.backward_pass)}
+    return {"style": "filled", "shape": "ellipse", "fillcolor": KIND_COLOURS[node.kind]}
+
+
+def _legend_entries(graph: Graph) -> list[tuple[str, str, str]]:
+    """(text, fill colour, shape) for each kind of node ``graph`` draws."""
+    kinds = {n.kind for n in graph.nodes.values()}
+    passes = sorted({min(n.backward_pass, len(PASS_NAMES) - 1) for n in graph.nodes.values()
+                     if n.kind in (OP, MODULE)})
+    entries = [(PASS_NAMES[p], _pass_colour(p), "box") for p in passes]
+    if MODULE in kinds:
+        entries.append(("one module's ops of one pass (depth=)", "#ffffff", "box3d"))
+    return entries + [(text, KIND_COLOURS[kind], "ellipse") for kind, text in LEAF_NAMES
+                      if kind in kinds]
 
 
 def _legend(dot: graphviz.Digraph, graph: Graph) -> None:
-    present = {(n.kind if n.kind in KIND_COLOURS else "op", min(n.backward_pass, 3))
-               for n in graph.nodes.values()}
-    entries = [(f"legend_pass{p}", PASS_NAMES[p], _pass_colour(p), "box")
-               for p in range(4) if ("op", p) in present]
-    entries += [(f"legend_{kind}", text, KIND_COLOURS[kind], "oval")
-                for kind, text in ((PARAM, "named parameter / input"), (LEAF, "unnamed leaf"),
-                                   (OUTPUT, "output"))
-                if any(k == kind for k, _ in present)]
+    entries = _legend_entries(graph)
     with dot.subgraph(name="cluster_legend") as legend:
         legend.attr(label="legend", fontsize="10", style="rounded", color="#999999")
-        for name, text, colour, shape in entries:
-            legend.node(name, text, shape=shape, style="filled", fillcolor=colour, fontsize="9")
-        for (a, *_), (b, *_) in zip(entries, entries[1:]):
-            legend.edge(a, b, style="invis")
+        for i, (text, colour, shape) in enumerate(entries):
+            legend.node(f"legend{i}", text, shape=shape, style="filled", fillcolor=colour,
+                        fontsize="9")
+            if i:  # stacked in order
+                legend.edge(f"legend{i - 1}", f"legend{i}", style="invis")
 
 
 def to_digraph(graph: Graph, title: str | None = None) -> graphviz.Digraph:
