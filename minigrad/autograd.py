@@ -1,28 +1,41 @@
-"""The autograd core: grad mode, ``Function`` and the graph walk.
+"""The autograd core: grad mode, ``Function`` (an op and a node of the graph), the graph walk.
 
 An op is one ``Function`` subclass:
 
-* ``forward(*arrays)`` computes on raw backend arrays and may save what its
-  backward needs (``save_inputs``, ``save_output``, or plain attributes).
-* ``backward(*grad_outputs)`` receives and returns ``Tensor`` objects and is
-  written with minigrad ops. The engine runs it with grad mode on when
-  ``create_graph=True``, so the backward is itself recorded and can be
-  differentiated again, to any order. With ``create_graph=False`` it runs with
-  grad mode off: no graph is built and it costs a plain vector-Jacobian product.
+* Its non-tensor parameters (dims, a shape, a conv geometry...) are declared as class
+  annotations, ``dims: tuple[int, ...]``, with a default value where one is optional. They
+  are passed to ``apply`` as keywords; an unknown or missing one is an error naming the op.
+* ``forward(*arrays)`` computes on raw backend arrays and may save what its backward needs
+  (``save_inputs``, ``save_output``, or plain attributes).
+* ``backward(*grad_outputs)`` receives and returns ``Tensor`` objects and is written with
+  minigrad ops. The engine runs it with grad mode on when ``create_graph=True``, so the
+  backward is itself recorded and can be differentiated again, to any order. With
+  ``create_graph=False`` it runs with grad mode off: no graph is built and it costs a plain
+  vector-Jacobian product.
 
-``self.needs_input_grad`` tells backward which input gradients are wanted in
-this pass (a requires-grad input that leads nowhere asked for is skipped); it
-returns ``None`` for the others.
+A node is recorded when grad mode is on and an input requires grad; ``self.recording`` says
+so. ``self.needs_input_grad`` has one bool per input: in forward, whether that input requires
+grad (all False when not recording); in backward, whether its gradient is wanted in this pass
+(a requires-grad input that leads nowhere asked for is skipped). Backward returns ``None``
+for the others.
+
+The graph, with PyTorch's names: a recorded node's ``next_functions`` holds one
+``(node, output_index)`` per input, the node that receives that input's gradient, or
+``(None, 0)`` for an input that needs none. A leaf tensor that requires grad is received
+by its ``AccumulateGrad`` node, which adds the gradient into ``.grad``. So a backward pass
+is one walk over nodes, from the outputs to the leaves.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .tensor import Tensor
+import functools
+import inspect
+from collections.abc import Iterable, Sequence
+from types import MappingProxyType
 
 _grad_enabled = True
+# The ``backward_pass`` stamped on nodes recorded now: 0 in forward code; k + 1 while the engine
+# runs, with create_graph=True, a walk whose deepest node is of pass k.
+_backward_pass = 0
 
 
 def is_grad_enabled() -> bool:
@@ -30,16 +43,25 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled:
-    """Context manager (and decorator) that sets grad mode on or off."""
+def is_recorded(tensors: Iterable) -> bool:
+    """Whether an op on ``tensors`` is recorded: grad mode is on and one requires grad.
+
+    ``Function.apply`` applies this rule (inlined, it is the hot path); an op that would
+    do work only a recorded node needs (max_pool2d's argmax) asks it before applying.
+    """
+    return _grad_enabled and any(t.requires_grad for t in tensors)
+
+
+class _GradMode:
+    """Grad mode ``mode`` inside a ``with`` block, or around every call of a decorated function."""
 
     def __init__(self, mode: bool):
-        global _grad_enabled
-        self.prev = _grad_enabled
         self.mode = bool(mode)
-        _grad_enabled = self.mode
 
     def __enter__(self):
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
         return self
 
     def __exit__(self, *exc):
@@ -48,31 +70,59 @@ class set_grad_enabled:
 
     def __call__(self, func):
         mode = self.mode
-        # the constructor already switched the mode: undo it, it applies per call
-        self.__exit__()
 
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
+        @functools.wraps(func)
+        def with_grad_mode(*args, **kwargs):
+            with _GradMode(mode):  # a fresh context per call, so a recursive call nests
                 return func(*args, **kwargs)
 
-        wrapper.__wrapped__ = func
-        wrapper.__name__ = getattr(func, "__name__", "wrapper")
-        wrapper.__doc__ = func.__doc__
-        return wrapper
+        return with_grad_mode
 
 
-class no_grad(set_grad_enabled):
-    """``with no_grad():`` runs ops without recording a graph."""
+class _FixedGradMode(_GradMode):
+    """A grad mode with no argument, which also decorates without parentheses (``@no_grad``)."""
 
-    def __init__(self):
-        super().__init__(False)
+    mode: bool
 
-
-class enable_grad(set_grad_enabled):
-    """``with enable_grad():`` records a graph even inside ``no_grad``."""
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)
 
     def __init__(self):
-        super().__init__(True)
+        pass  # ``mode`` is the class's
+
+
+class no_grad(_FixedGradMode):
+    """``with no_grad():`` (or ``@no_grad()``, ``@no_grad``) runs ops without recording a graph."""
+
+    mode = False
+
+
+class enable_grad(_FixedGradMode):
+    """``with enable_grad():`` (or ``@enable_grad()``) records a graph even inside ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Set grad mode on or off, as torch's: called, it sets the mode at once; as a context
+    manager it also restores the previous mode on exit; as a decorator it sets the mode
+    only around each call."""
+
+    def __init__(self, mode: bool):
+        global _grad_enabled
+        super().__init__(mode)
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __enter__(self):
+        return self  # the constructor has set the mode; __exit__ restores the previous one
+
+    def __call__(self, func):
+        global _grad_enabled
+        _grad_enabled = self.prev  # as a decorator the mode applies per call, not from now on
+        return super().__call__(func)
 
 
 _FREED_MESSAGE = (
@@ -80,39 +130,72 @@ _FREED_MESSAGE = (
     "were freed). The saved arrays of a graph are freed by .backward() and minigrad.grad() "
     "unless you pass retain_graph=True (or create_graph=True) to the first call."
 )
+_NO_EDGE = (None, 0)
+_NOTHING_SAVED = MappingProxyType({})
+# attributes the engine sets on every node: an op parameter of one of these names would be
+# overwritten (``backend``, ``dtype``) or would hide the engine's value
+_ENGINE_ATTRIBUTES = frozenset({
+    "backend", "dtype", "recording", "needs_input_grad", "next_functions", "output_shapes",
+    "backward_pass",
+})
 
 
 class Function:
-    """Base class of every differentiable op. See the module docstring.
+    """Base class of every differentiable op, and the node recording it. See the module docstring.
 
-    Parameters that are not tensors (dims, strides, ...) are passed to
-    ``apply`` as keywords and become attributes of the node.
+    A recorded node has ``next_functions``, ``needs_input_grad``, ``output_shapes`` (one shape
+    per output) and ``backward_pass``: 0 when recorded by forward code, k + 1 when recorded by a
+    ``create_graph=True`` walk whose deepest node is of pass k. The nodes the WGAN-GP penalty's
+    ``grad`` adds have 1; differentiating that gradient again (a third order check) adds 2.
     """
 
+    # an unrecorded node's values, kept on the class so that apply writes only what differs
+    recording: bool = False
+    needs_input_grad: tuple[bool, ...] = ()
+    next_functions: tuple = ()
+    output_shapes: tuple = ()
+    backward_pass: int = 0
+    _output_dtypes: tuple = ()
+    _saved_indices: tuple = ()
+    _saved_inputs = _NOTHING_SAVED
+    _saved_output = None
+    _freed = False
+    _parameters: dict[str, bool] = {}  # name -> whether it has a default; see __init_subclass__
+    _parameter_names: frozenset = frozenset()
+
+    def __init_subclass__(cls, **kwargs):
+        """Collect the parameters the class declares (its annotations) with its parents'."""
+        super().__init_subclass__(**kwargs)
+        declared = inspect.get_annotations(cls)
+        clash = sorted(name for name in declared if name in _ENGINE_ATTRIBUTES or name in vars(Function))
+        if clash:
+            raise TypeError(
+                f"{cls.__name__} declares the parameter {clash[0]!r}, a name the engine uses on "
+                f"every node ({', '.join(sorted(_ENGINE_ATTRIBUTES))}, and Function's methods); "
+                "rename the parameter"
+            )
+        cls._parameters = {**cls._parameters, **{name: hasattr(cls, name) for name in declared}}
+        cls._parameter_names = frozenset(cls._parameters)
+
     def __init__(self, **params):
-        self.__dict__.update(params)
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.edges: tuple = ()
-        self._recording = False
-        self._freed = False
-        self._saved_inputs: dict[int, Tensor] = {}
-        self._saved_output = None
-        self._input_tensors: tuple = ()
-        self._outputs_meta: tuple = ()
+        names = self._parameter_names
+        # the fast test passes when every declared parameter is given and nothing else
+        if len(params) != len(names) or not names.issuperset(params):
+            _check_parameters(type(self), params)
+        if params:
+            self.__dict__.update(params)
 
     # ----- saving, used inside forward -------------------------------------------------
     def save_inputs(self, *indices: int | None) -> None:
         """Keep input tensors ``indices`` for backward (``None`` entries are ignored)."""
-        if self._recording:
-            for i in indices:
-                if i is not None:
-                    self._saved_inputs[i] = self._input_tensors[i]
+        if self.recording:
+            self._saved_indices += indices
 
     def save_output(self) -> None:
         """Keep the output for backward. Only its array is held (a tensor would point
         back at this node: a reference cycle); ``self.output`` rebuilds the tensor."""
-        if self._recording:
-            self._saved_output = True
+        if self.recording:
+            self._saved_output = True  # apply replaces the mark by the output array
 
     def saved_input(self, i: int) -> Tensor:
         if self._freed:
@@ -126,16 +209,12 @@ class Function:
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved_output is None:
             raise RuntimeError(f"{type(self).__name__}: forward did not call save_output()")
-        from .tensor import Tensor
-
-        out = Tensor._make(self._saved_output, requires_grad=True)
-        out.grad_fn = self
-        return out
+        return Tensor._make(self._saved_output, True, self, 0)
 
     def release(self) -> None:
         """Free what forward saved; the node stays in the graph as an edge."""
         self._freed = True
-        self._saved_inputs = {}
+        self._saved_inputs = _NOTHING_SAVED
         self._saved_output = None
         self.release_saved()
 
@@ -155,58 +234,119 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on tensors (or scalars/arrays, taken as constants) and record it."""
-        from .tensor import Tensor, _wrap_inputs
-
+        """Run the op on tensors (scalars and arrays are taken as constants) and record it."""
         tensors, backend, dtype = _wrap_inputs(cls.__name__, inputs)
         fn = cls(**params)
-        fn.backend = backend
-        fn.dtype = dtype
-        record = _grad_enabled and any(t.requires_grad for t in tensors)
-        if record:
-            fn._recording = True
-            fn._input_tensors = tensors
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        fn.backend, fn.dtype = backend, dtype
+        # the rule of is_recorded(), inlined
+        if _grad_enabled:
+            needs = tuple([t.requires_grad for t in tensors])
+        else:
+            needs = (False,) * len(tensors)
+        fn.needs_input_grad = needs
+        recording = True in needs
+        if recording:
+            fn.recording = True
         try:
-            raw = fn.forward(*(t.data for t in tensors))
+            raw = fn.forward(*[t.data for t in tensors])
         except ValueError as exc:
             if "could not be broadcast" not in str(exc):
                 raise
             shapes = " and ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__}: incompatible shapes {shapes} ({exc})") from None
-        fn._input_tensors = ()
-        fn._recording = False
-        multi = isinstance(raw, tuple)
-        outs = tuple(Tensor._make(o, requires_grad=record) for o in (raw if multi else (raw,)))
-        if record:
-            fn.edges = tuple(t._edge() if t.requires_grad else None for t in tensors)
-            fn._outputs_meta = tuple((o.shape, o.data.dtype) for o in outs)
-            for i, o in enumerate(outs):
-                o.grad_fn = fn
-                o._output_nr = i
-            if fn._saved_output is True:
-                fn._saved_output = outs[0].data
-        return outs if multi else outs[0]
+        if recording:
+            return fn._record(tensors, raw)
+        if isinstance(raw, tuple):
+            return tuple([Tensor._make(a) for a in raw])
+        return Tensor._make(raw)
+
+    def _record(self, tensors, raw):
+        """Link the node into the graph and wrap its output array(s) ``raw`` in tensors of it."""
+        self.next_functions = tuple([t._edge() if t.requires_grad else _NO_EDGE for t in tensors])
+        if _backward_pass:
+            self.backward_pass = _backward_pass
+        if self._saved_indices:
+            self._saved_inputs = {i: tensors[i] for i in self._saved_indices if i is not None}
+        if isinstance(raw, tuple):
+            return self._record_outputs(raw)
+        # one output, the common case, without _record_outputs' loops
+        self.output_shapes, self._output_dtypes = (raw.shape,), (raw.dtype,)
+        if self._saved_output is True:
+            self._saved_output = raw
+        return Tensor._make(raw, True, self, 0)
+
+    def _record_outputs(self, arrays: tuple) -> tuple:
+        self.output_shapes = tuple([a.shape for a in arrays])
+        self._output_dtypes = tuple([a.dtype for a in arrays])
+        if self._saved_output is True:
+            self._saved_output = arrays[0]
+        return tuple([Tensor._make(a, True, self, i) for i, a in enumerate(arrays)])
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
 
+def _check_parameters(cls, params) -> None:
+    """Raise a TypeError naming ``cls`` if ``params`` has an unknown or lacks a required one."""
+    declared = ", ".join(cls._parameters) or "none"
+    unknown = [name for name in params if name not in cls._parameters]
+    if unknown:
+        raise TypeError(f"{cls.__name__} got an unexpected parameter {unknown[0]!r} "
+                        f"(its parameters: {declared})")
+    missing = [name for name, has_default in cls._parameters.items()
+               if not has_default and name not in params]
+    if missing:
+        raise TypeError(f"{cls.__name__} is missing the parameter {missing[0]!r} "
+                        f"(its parameters: {declared})")
+
+
+class AccumulateGrad(Function):
+    """The node of a leaf tensor that requires grad (``variable``): its backward adds the
+    incoming gradient into ``variable.grad``. A leaf has one while any graph uses it
+    (``Tensor._edge``); its ``grad_fn`` stays None, as in PyTorch."""
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+        self.backend, self.dtype = variable._backend, variable.dtype
+        self.output_shapes = (variable.shape,)
+        self._output_dtypes = (variable.dtype,)
+
+    def backward(self, grad):
+        leaf = self.variable
+        if grad.shape != leaf.shape:
+            raise RuntimeError(f"gradient of shape {grad.shape} for a leaf of shape {leaf.shape}")
+        if not _grad_enabled:  # create_graph=False: .grad carries no graph
+            grad = grad.detach()
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        return ()
+
+
+def zero_grad(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Clear the ``.grad`` of ``tensors`` (Module.zero_grad, Optimizer.zero_grad).
+
+    ``set_to_none=False`` gives fresh zero arrays instead of zeroing in place: a ``.grad``
+    array may be shared with other tensors of the graph that produced it.
+    """
+    for t in tensors:
+        if t.grad is not None:
+            t.grad = None if set_to_none else Tensor(t._backend.xp.zeros_like(t.data))
+
+
 # ----- the graph walk ----------------------------------------------------------------------
-def _topological_order(root_nodes):
-    """Functions reachable from ``root_nodes``, consumers before producers."""
+def _topological_order(root_nodes) -> list:
+    """Nodes reachable from ``root_nodes``, consumers before producers."""
     order, seen = [], set()
     for root in root_nodes:
-        if root is None or id(root) in seen:
+        if root in seen:
             continue
-        seen.add(id(root))
-        stack = [(root, iter(root.edges))]
+        seen.add(root)
+        stack = [(root, iter(root.next_functions))]
         while stack:
-            node, it = stack[-1]
-            for edge in it:
-                if edge is not None and isinstance(edge[0], Function) and id(edge[0]) not in seen:
-                    seen.add(id(edge[0]))
-                    stack.append((edge[0], iter(edge[0].edges)))
+            node, producers = stack[-1]
+            for producer, _ in producers:
+                if producer is not None and producer not in seen:
+                    seen.add(producer)
+                    stack.append((producer, iter(producer.next_functions)))
                     break
             else:
                 stack.pop()
@@ -215,9 +355,58 @@ def _topological_order(root_nodes):
     return order
 
 
-def _edge_key(edge):
-    node, index = edge
-    return (id(node), index)
+def _leading_to(order: list, targets: set) -> list:
+    """The nodes of ``order`` with a path to an edge in ``targets``, in the same order."""
+    wanted = set()
+    for node in reversed(order):  # producers first, so a node's producers are decided
+        if any(edge in targets or edge[0] in wanted for edge in node.next_functions):
+            wanted.add(node)
+    return [node for node in order if node in wanted]
+
+
+def _output_grads(node: Function, buffers: dict, targets: set) -> list:
+    """The gradients of ``node``'s outputs (zeros where none arrived), taken from
+    ``buffers``; a target's stays there as the answer (a non-leaf input of ``grad``)."""
+    grads = []
+    for i, (shape, dtype) in enumerate(zip(node.output_shapes, node._output_dtypes)):
+        edge = (node, i)
+        g = buffers.get(edge) if edge in targets else buffers.pop(edge, None)
+        grads.append(g if g is not None else Tensor(node.backend.xp.zeros(shape, dtype)))
+    return grads
+
+
+def _run_node(node: Function, grads: list, wanted: set, targets: set) -> tuple:
+    """Call ``node.backward``, telling it which input gradients lead somewhere wanted."""
+    node.needs_input_grad = tuple([e[0] in wanted or e in targets for e in node.next_functions])
+    input_grads = node.backward(*grads)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.next_functions):
+        raise RuntimeError(f"{type(node).__name__}.backward returned {len(input_grads)} "
+                           f"gradients for {len(node.next_functions)} inputs")
+    return input_grads
+
+
+def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_graph: bool):
+    """Run the backward of each node of ``order``, summing each gradient into ``buffers``
+    under the edge (node, output_index) that receives it."""
+    global _backward_pass
+    wanted = set(order)
+    outer = _backward_pass
+    if create_graph:
+        _backward_pass = 1 + max((node.backward_pass for node in order), default=0)
+    try:
+        with _GradMode(create_graph):
+            for node in order:
+                grads = _output_grads(node, buffers, targets)
+                input_grads = _run_node(node, grads, wanted, targets)
+                for edge, want, g in zip(node.next_functions, node.needs_input_grad, input_grads):
+                    if want and g is not None:
+                        buffers[edge] = g if edge not in buffers else buffers[edge] + g
+                if not retain_graph:
+                    node.release()
+    finally:
+        _backward_pass = outer
 
 
 def run_backward(
@@ -229,97 +418,25 @@ def run_backward(
 ) -> list | None:
     """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
 
-    With ``inputs=None`` gradients are accumulated into the ``.grad`` of every
-    leaf that requires grad (``Tensor.backward``). Otherwise the gradients with
-    respect to ``inputs`` are returned (``None`` where unreachable) and no
-    ``.grad`` is touched (``minigrad.grad``); only the part of the graph that
-    leads to ``inputs`` is walked.
+    With ``inputs=None`` (``Tensor.backward``) every node reachable from the outputs runs,
+    and the leaves' AccumulateGrad nodes add into their ``.grad``. Otherwise
+    (``minigrad.grad``) only the nodes with a path to an input run, and the gradients
+    arriving at the inputs are returned (``None`` where none arrives); no ``.grad`` is touched.
     """
-    from .tensor import Tensor
-
+    input_edges = [] if inputs is None else [t._edge() for t in inputs]
+    targets = set(input_edges)
     buffers: dict = {}
-
-    def add(key, g):
-        buffers[key] = g if key not in buffers else buffers[key] + g
-
-    roots = []
-    for out, g in zip(outputs, grad_outputs):
-        edge = out._edge()
-        if isinstance(edge[0], Function):
-            roots.append(edge[0])
-        add(_edge_key(edge), g)
-    order = _topological_order(roots)
-
-    if inputs is None:
-        targets = None
-        needed = {id(n) for n in order}
-    else:
-        targets = {_edge_key(t._edge()): t for t in inputs}
-        needed = set()
-        for node in reversed(order):  # producers first, so parents are decided
-            if any(
-                e is not None and (_edge_key(e) in targets or id(e[0]) in needed)
-                for e in node.edges
-            ):
-                needed.add(id(node))
-
-    with set_grad_enabled(create_graph):
-        for node in order:
-            if id(node) not in needed:
-                continue
-            grads = []
-            for i, (shape, dtype) in enumerate(node._outputs_meta):
-                g = buffers.pop((id(node), i), None)
-                if targets is not None and (id(node), i) in targets and g is not None:
-                    buffers[(id(node), i)] = g  # kept as the answer for a non-leaf input
-                if g is None:
-                    g = Tensor(node.backend.xp.zeros(shape, dtype))
-                grads.append(g)
-            node.needs_input_grad = tuple(
-                e is not None
-                and (targets is None or _edge_key(e) in targets or id(e[0]) in needed)
-                for e in node.edges
-            )
-            input_grads = node.backward(*grads)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            if len(input_grads) != len(node.edges):
-                raise RuntimeError(
-                    f"{type(node).__name__}.backward returned {len(input_grads)} gradients "
-                    f"for {len(node.edges)} inputs"
-                )
-            for edge, want, g in zip(node.edges, node.needs_input_grad, input_grads):
-                if not want or g is None:
-                    continue
-                key = _edge_key(edge)
-                if not isinstance(edge[0], Function) and targets is None:
-                    _accumulate_leaf(edge[0], g, create_graph)
-                else:
-                    add(key, g)
-            if not retain_graph:
-                node.release()
-
-    if targets is None:
-        # a leaf used directly as an output (x.backward() on a leaf) gets its gradient too
-        for key, g in buffers.items():
-            for out in outputs:
-                if out.grad_fn is None and out.requires_grad and key == _edge_key(out._edge()):
-                    _accumulate_leaf(out, g, create_graph)
-        return None
-    return [buffers.get(_edge_key(t._edge())) for t in inputs]
-
-
-def _accumulate_leaf(leaf, g, create_graph):
-    if not create_graph:
-        g = g.detach()
-    if g.shape != leaf.shape:
-        raise RuntimeError(f"gradient of shape {g.shape} for a leaf of shape {leaf.shape}")
-    leaf.grad = g if leaf.grad is None else leaf.grad + g
+    root_edges = [out._edge() for out in outputs]
+    for edge, g in zip(root_edges, grad_outputs):
+        buffers[edge] = g if edge not in buffers else buffers[edge] + g
+    order = _topological_order(node for node, _ in root_edges)
+    if inputs is not None:
+        order = _leading_to(order, targets)
+    _walk(order, buffers, targets, retain_graph, create_graph)
+    return None if inputs is None else [buffers.get(edge) for edge in input_edges]
 
 
 def _as_grad_outputs(outputs, grad_outputs, caller):
-    from .tensor import Tensor, ones_like
-
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
@@ -362,8 +479,6 @@ def grad(
     returned gradients are themselves differentiable (this is how the WGAN-GP
     gradient penalty is trained). ``.grad`` attributes are never touched.
     """
-    from .tensor import Tensor
-
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)
@@ -389,3 +504,7 @@ def grad(
         if g is not None and not create_graph:
             result[i] = g.detach()
     return tuple(result)
+
+
+# tensor.py imports this module at its top, so its names are taken once both are defined
+from .tensor import Tensor, _wrap_inputs, ones_like  # noqa: E402

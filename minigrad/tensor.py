@@ -6,10 +6,11 @@ call into an op (``minigrad.ops``), where its forward and backward live.
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy
 
-from .autograd import Function, run_backward, _as_grad_outputs
+from .autograd import AccumulateGrad, Function, run_backward, _as_grad_outputs
 from .backends import NUMPY, Backend, backend_for_device, backend_of
 
 DEFAULT_DTYPE = numpy.float32
@@ -40,6 +41,8 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
+    # a weak reference to the AccumulateGrad node of a leaf that requires grad (see _edge)
+    _accumulator_ref = None
 
     def __init__(self, data, requires_grad: bool = False):
         if isinstance(data, Tensor):
@@ -53,9 +56,11 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data, requires_grad=False):
+    def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0):
+        """A tensor around ``data`` without checks: output ``output_nr`` of ``grad_fn``, or a leaf."""
         t = cls.__new__(cls)
-        t.data, t.grad, t.grad_fn, t._output_nr, t.requires_grad = data, None, None, 0, requires_grad
+        t.data, t.grad, t.grad_fn, t._output_nr, t.requires_grad = (
+            data, None, grad_fn, output_nr, requires_grad)
         return t
 
     # ----- properties ------------------------------------------------------------------
@@ -102,7 +107,21 @@ class Tensor:
         return self.shape[0]
 
     def _edge(self):
-        return (self.grad_fn, self._output_nr) if self.grad_fn is not None else (self, None)
+        """(node, output_index) that receives this tensor's gradient: its ``grad_fn``, or
+        the ``AccumulateGrad`` node of a leaf. Only for tensors that require grad."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        return (self._grad_accumulator(), 0)
+
+    def _grad_accumulator(self) -> AccumulateGrad:
+        """The leaf's AccumulateGrad node: the same one while any graph holds it. The tensor
+        refers to it weakly (the node refers to the tensor), so a graph makes no cycle."""
+        ref = self._accumulator_ref
+        node = ref() if ref is not None else None
+        if node is None or node.variable is not self:  # dead, or copied with the tensor
+            node = AccumulateGrad(self)
+            self._accumulator_ref = weakref.ref(node)
+        return node
 
     # ----- conversion --------------------------------------------------------------
     def numpy(self) -> numpy.ndarray:
@@ -393,28 +412,31 @@ class Tensor:
         return self
 
 
-def _wrap_inputs(op_name: str, inputs):
+def _wrap_inputs(op_name: str, inputs: tuple):
     """Turn op inputs into tensors on one backend with one floating dtype.
 
     Python and NumPy scalars become constants of the tensors' dtype (PyTorch's
     rule for scalars); mixing backends or floating dtypes raises.
     """
-    first = next((x for x in inputs if isinstance(x, Tensor)), None)
-    if first is None:
-        raise TypeError(f"{op_name}: expected at least one Tensor argument")
-    backend, dtype = first._backend, first.dtype
+    first = None
     for x in inputs:
         if isinstance(x, Tensor):
-            if x._backend is not backend:
-                raise RuntimeError(
-                    f"{op_name}: tensors are on different backends ({backend.device} and "
-                    f"{x._backend.device}); move them with .to(device) first"
-                )
-            if x.dtype != dtype:
-                raise TypeError(
-                    f"{op_name}: tensors have different dtypes ({dtype} and {x.dtype}); "
-                    "cast one with .float() or .double() first"
-                )
+            first = x
+            break
+    if first is None:
+        raise TypeError(f"{op_name}: expected at least one Tensor argument")
+    array_type, dtype = type(first.data), first.data.dtype
+    constants = False
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            constants = True
+        elif type(x.data) is not array_type or x.data.dtype is not dtype:
+            # a cheap test on the hot path; a difference may still be fine (an array beside
+            # a NumPy scalar), so only the full check decides
+            _check_same_backend_and_dtype(op_name, first, x)
+    backend = backend_of(first.data)
+    if not constants:
+        return inputs, backend, dtype
     tensors = []
     for x in inputs:
         if isinstance(x, Tensor):
@@ -427,6 +449,19 @@ def _wrap_inputs(op_name: str, inputs):
                 raise TypeError(f"{op_name}: array argument of dtype {arr.dtype}, expected {dtype}")
             tensors.append(Tensor._make(arr))
     return tuple(tensors), backend, dtype
+
+
+def _check_same_backend_and_dtype(op_name: str, first: Tensor, x: Tensor) -> None:
+    if x._backend is not first._backend:
+        raise RuntimeError(
+            f"{op_name}: tensors are on different backends ({first._backend.device} and "
+            f"{x._backend.device}); move them with .to(device) first"
+        )
+    if x.dtype != first.dtype:
+        raise TypeError(
+            f"{op_name}: tensors have different dtypes ({first.dtype} and {x.dtype}); "
+            "cast one with .float() or .double() first"
+        )
 
 
 # ----- creation ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy
 
-from ..autograd import no_grad
+from ..autograd import no_grad, zero_grad
 from ..backends import backend_for_device, backend_of
 from ..tensor import Tensor, as_dtype, empty
 
@@ -261,12 +261,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear gradients. ``set_to_none=False`` gives fresh zero arrays rather than zeroing in
-        place: a ``.grad`` array may be shared with other tensors of the graph that made it."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            p.grad = None if set_to_none else Tensor(p._backend.xp.zeros_like(p.data))
+        """Clear the parameters' gradients (``minigrad.autograd.zero_grad``)."""
+        zero_grad(self.parameters(), set_to_none)
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on self, e.g. custom init."""

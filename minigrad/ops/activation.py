@@ -31,9 +31,11 @@ class LeakyRelu(Function):
     every higher derivative is zero.
     """
 
+    negative_slope: float
+
     def forward(self, x):
         positive = x > 0
-        if not self.needs_input_grad:  # nothing will differentiate this: skip the mask
+        if not self.recording:  # nothing will differentiate this: skip the mask
             return self.xp.where(positive, x, x * x.dtype.type(self.negative_slope))
         # built in place in x's dtype (a float64 where() + astype measured 17x slower than torch)
         mask = positive.astype(x.dtype)
@@ -63,6 +65,9 @@ class Softplus(Function):
     (``binary_cross_entropy_with_logits`` relies on that).
     """
 
+    beta: float
+    threshold: float
+
     def forward(self, x):
         xp = self.xp
         self.save_inputs(0)
@@ -91,6 +96,8 @@ class Elu(Function):
     positive x (a NaN there would survive the masking of a product), and the
     slope alpha at x = 0 has zero derivative, as in PyTorch.
     """
+
+    alpha: float
 
     def forward(self, x):
         xp = self.xp
@@ -144,6 +151,8 @@ class LogSoftmax(Function):
     through this op's own backward.
     """
 
+    dim: int
+
     def forward(self, x):
         xp = self.xp
         shifted = x - _row_max(xp, x, self.dim)
@@ -157,6 +166,8 @@ class LogSoftmax(Function):
 class Softmax(Function):
     """y = exp(x) / sum_dim exp(x); dx = y * (gy - sum_dim(gy * y)), written with
     ``self.output`` so that it is differentiable again."""
+
+    dim: int
 
     def forward(self, x):
         xp = self.xp

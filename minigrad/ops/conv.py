@@ -23,8 +23,13 @@ kernels. The kernels are reached through ``backend.kernels`` so a GPU backend ca
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd import Function
 from ..tensor import Tensor
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kernels.conv import ConvGeometry
 
 __all__ = [
     "Conv2d", "ConvTranspose2d", "Conv2dWeightGrad", "conv2d", "conv_transpose2d",
@@ -52,8 +57,10 @@ class Conv2d(Function):
     Only w is kept when only x needs a gradient, and only x when only w does.
     """
 
+    geom: ConvGeometry
+
     def forward(self, x, w, b=None):
-        wants = self.needs_input_grad or (False, False)
+        wants = self.needs_input_grad
         self.save_inputs(1 if wants[0] else None, 0 if wants[1] else None)
         return _add_bias(self.backend.kernels.conv2d(x, w, self.geom), b)
 
@@ -74,8 +81,10 @@ class ConvTranspose2d(Function):
     (C_in, C_out, kH, kW). Backward: dg = conv(gz, w), dw = convW(gz, g), db = sum of gz.
     """
 
+    geom: ConvGeometry
+
     def forward(self, g, w, b=None):
-        wants = self.needs_input_grad or (False, False)
+        wants = self.needs_input_grad
         self.save_inputs(1 if wants[0] else None, 0 if wants[1] else None)
         return _add_bias(self.backend.kernels.conv2d_input_grad(g, w, self.geom), b)
 
@@ -97,8 +106,10 @@ class Conv2dWeightGrad(Function):
     working backward; here it is just the other two members of the trio.)
     """
 
+    geom: ConvGeometry
+
     def forward(self, x, g):
-        wants = self.needs_input_grad or (False, False)
+        wants = self.needs_input_grad
         self.save_inputs(1 if wants[0] else None, 0 if wants[1] else None)
         return self.backend.kernels.conv2d_weight_grad(x, g, self.geom)
 

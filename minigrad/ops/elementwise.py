@@ -9,6 +9,7 @@ gradient evenly between equal inputs.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 from ..autograd import Function
 from ..tensor import Tensor
@@ -53,7 +54,7 @@ class Mul(Function):
     """y = a * b; da = gy * b, db = gy * a (only the needed operand is kept)."""
 
     def forward(self, a, b):
-        ga, gb = self.needs_input_grad or (False, False)
+        ga, gb = self.needs_input_grad
         self.save_inputs(1 if ga else None, 0 if gb else None)
         self.shapes = (a.shape, b.shape)
         return a * b
@@ -70,7 +71,7 @@ class Div(Function):
     """y = a / b; da = gy / b, db = -gy * a / b^2."""
 
     def forward(self, a, b):
-        self.save_inputs(0 if self.needs_input_grad and self.needs_input_grad[1] else None, 1)
+        self.save_inputs(0 if self.needs_input_grad[1] else None, 1)
         self.shapes = (a.shape, b.shape)
         return a / b
 
@@ -93,6 +94,8 @@ class Neg(Function):
 
 class PowScalar(Function):
     """y = a ** c for a constant exponent c; da = gy * c * a ** (c - 1) (zero when c = 0)."""
+
+    exponent: float
 
     def forward(self, a):
         self.save_inputs(0)
@@ -230,6 +233,8 @@ class Sigmoid(Function):
 class MaskedScale(Function):
     """y = a * mask for a constant mask; the derivative of relu, clamp, leaky_relu..."""
 
+    mask: Any  # a backend array of a's dtype, broadcastable to a
+
     def forward(self, a):
         return a * self.mask
 
@@ -244,7 +249,7 @@ class Relu(Function):
     """y = max(a, 0); da = gy * [a > 0] (so relu'(0) = 0, as in PyTorch)."""
 
     def forward(self, a):
-        if not self.needs_input_grad:  # no graph (e.g. G(z) in a critic step): skip the mask
+        if not self.recording:  # no graph (e.g. G(z) in a critic step): skip the mask
             return self.xp.maximum(a, 0)
         self.mask = (a > 0).astype(a.dtype)
         return a * self.mask
@@ -258,6 +263,9 @@ class Relu(Function):
 
 class Clamp(Function):
     """y = min(max(a, lo), hi); the gradient passes where lo <= a <= hi (PyTorch)."""
+
+    lo: float | None
+    hi: float | None
 
     def forward(self, a):
         xp = self.xp
@@ -285,6 +293,8 @@ def clamp(a: Tensor, min=None, max=None) -> Tensor:
 class Where(Function):
     """y = cond ? a : b for a constant boolean ``cond`` (broadcast)."""
 
+    cond: Any  # a boolean backend array (or a bool), broadcast with a and b
+
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
         return self.xp.where(self.cond, a, b)
@@ -306,6 +316,8 @@ def where(condition, a, b) -> Tensor:
 
 class _Extremum(Function):
     """maximum/minimum: the winner takes the gradient; equal inputs split it evenly."""
+
+    is_max: bool
 
     def forward(self, a, b):
         xp = self.xp
@@ -337,6 +349,8 @@ def minimum(a, b) -> Tensor:
 
 class Cast(Function):
     """Change the floating dtype; the gradient is cast back."""
+
+    to: Any  # the floating dtype of the output
 
     def forward(self, a):
         self.in_dtype = a.dtype

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function, is_recorded
 from ..tensor import Tensor
 from .shape import GetItem, broadcast_to, cat
 
@@ -37,6 +38,9 @@ class Gather(Function):
     gradients add up; ``unique=True`` promises they do not, which allows a plain store).
     """
 
+    index: Any  # an integer backend array of flat positions
+    unique: bool
+
     def forward(self, a):
         self.in_shape = a.shape
         return self.xp.take(a, self.index)
@@ -53,6 +57,10 @@ class ScatterAdd(Function):
 
     Backward: da = Gather(gy, index), because <ScatterAdd(a), g> = <a, g.ravel()[index]>.
     """
+
+    index: Any  # as Gather's
+    shape: tuple[int, ...]
+    unique: bool
 
     def forward(self, a):
         out = self.xp.zeros(self.shape, dtype=a.dtype)
@@ -87,6 +95,12 @@ class WindowSum(Function):
     Backward: da = WindowScatter(gy), every pixel of a window receives the window's gy.
     """
 
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    in_hw: tuple[int, int]
+    out_hw: tuple[int, int]
+
     def forward(self, a):
         ph, pw = self.padding
         if ph or pw:
@@ -112,6 +126,12 @@ class WindowScatter(Function):
     Non-overlapping unpadded windows make it a block repeat (nearest upsampling), done
     with ``repeat``. Backward: dg = WindowSum(gy).
     """
+
+    kernel: tuple[int, int]  # the window geometry, as WindowSum's
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    in_hw: tuple[int, int]
+    out_hw: tuple[int, int]
 
     def forward(self, g):
         xp = self.xp
@@ -230,7 +250,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
     xp = x._backend.xp
     N, C, H, W = x.shape
     taps, best = _window_max(xp, x.data, k, s, p, out_hw)
-    track = x.requires_grad and is_grad_enabled()
+    track = is_recorded((x,))
     if not (track or return_indices):
         return Tensor._make(best)
     plane_index = _first_max_index(xp, taps, best, (H, W), k, s, p, out_hw)
@@ -330,6 +350,10 @@ class Pad(Function):
     Backward: da = gy[inner] (a GetItem, whose own backward scatters into zeros, i.e.
     pads with 0), so every order is a slice or a zero pad.
     """
+
+    out_shape: tuple[int, ...]
+    inner: tuple[slice, ...]
+    value: float
 
     def forward(self, a):
         out = self.xp.full(self.out_shape, self.value, dtype=a.dtype)

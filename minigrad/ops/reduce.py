@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 from collections import namedtuple
+from typing import Any
 
 from ..autograd import Function
 from ..tensor import Tensor
@@ -32,6 +33,9 @@ def _keep_shape(shape, dims):
 
 class Sum(Function):
     """y = sum of a over ``dims``; da = gy broadcast back to a's shape."""
+
+    dims: tuple[int, ...]
+    keepdim: bool
 
     def forward(self, a):
         self.in_shape = a.shape
@@ -72,7 +76,12 @@ def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False, corre
 
 
 class Amax(Function):
-    """Max over ``dims``; the gradient is shared evenly by the elements equal to it."""
+    """Max (min if ``is_min``) over ``dims``; the gradient is shared evenly by the
+    elements equal to it."""
+
+    dims: tuple[int, ...]
+    keepdim: bool
+    is_min: bool
 
     def forward(self, a):
         xp = self.xp
@@ -101,6 +110,9 @@ def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 class TakeAlong(Function):
     """y = take_along_axis(a, indices, dim); the gradient goes back to those indices."""
 
+    indices: Any  # an integer backend array, a's ndim
+    dim: int
+
     def forward(self, a):
         self.in_shape = a.shape
         return self.xp.take_along_axis(a, self.indices, axis=self.dim)
@@ -111,6 +123,10 @@ class TakeAlong(Function):
 
 class PutAlong(Function):
     """y = zeros(shape) with a written at ``indices`` along ``dim`` (indices distinct per lane)."""
+
+    indices: Any  # as TakeAlong's
+    dim: int
+    shape: tuple[int, ...]
 
     def forward(self, a):
         out = self.xp.zeros(self.shape, dtype=a.dtype)
@@ -166,6 +182,9 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
 class Norm2(Function):
     """y = sqrt(sum a^2) over ``dims``; da = a * gy / y, taken as 0 where y = 0
     (PyTorch's subgradient: the norm has no derivative at the origin)."""
+
+    dims: tuple[int, ...]
+    keepdim: bool
 
     def forward(self, a):
         self.save_inputs(0)

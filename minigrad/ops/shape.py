@@ -4,6 +4,8 @@ getitem <-> scatter of the gradient into zeros, cat <-> slicing.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -16,6 +18,8 @@ def _norm_dim(dim: int, ndim: int, op: str) -> int:
 
 class SumTo(Function):
     """Sum a broadcast array back to ``shape`` (the adjoint of broadcast_to)."""
+
+    shape: tuple[int, ...]
 
     def forward(self, a):
         self.in_shape = a.shape
@@ -39,6 +43,8 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 class BroadcastTo(Function):
     """Broadcast to ``shape`` (NumPy rules); the gradient is summed back."""
+
+    shape: tuple[int, ...]
 
     def forward(self, a):
         self.in_shape = a.shape
@@ -68,6 +74,10 @@ def expand(x: Tensor, *shape) -> Tensor:
 
 
 class Reshape(Function):
+    """y = a reshaped to ``shape``; the gradient is reshaped back."""
+
+    shape: tuple[int, ...]
+
     def forward(self, a):
         self.in_shape = a.shape
         try:
@@ -87,6 +97,10 @@ def reshape(x: Tensor, *shape) -> Tensor:
 
 
 class Permute(Function):
+    """y = a with its dims reordered to ``dims``; the gradient takes the inverse order."""
+
+    dims: tuple[int, ...]
+
     def forward(self, a):
         return a.transpose(self.dims)
 
@@ -150,6 +164,8 @@ def _is_basic(index) -> bool:
 class GetItem(Function):
     """y = a[index]; the gradient is scattered back into zeros of a's shape."""
 
+    index: Any  # a NumPy-style index: ints, slices, None, Ellipsis, integer or bool arrays
+
     def forward(self, a):
         self.in_shape = a.shape
         return a[self.index]
@@ -161,6 +177,9 @@ class GetItem(Function):
 class IndexScatter(Function):
     """y = zeros(shape); y[index] += a. Basic indices never repeat an element, so a
     plain assignment suffices; integer-array indices may, and use add.at."""
+
+    index: Any  # as GetItem's
+    shape: tuple[int, ...]
 
     def forward(self, a):
         out = self.xp.zeros(self.shape, dtype=a.dtype)
@@ -184,6 +203,8 @@ def getitem(x: Tensor, index) -> Tensor:
 
 class Cat(Function):
     """Concatenate along ``dim``; each input's gradient is its slice of gy."""
+
+    dim: int
 
     def forward(self, *arrays):
         self.sizes = [a.shape[self.dim] for a in arrays]

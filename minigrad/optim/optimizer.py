@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy
 
-from ..autograd import enable_grad, no_grad
+from ..autograd import enable_grad, no_grad, zero_grad
 from ..backends import backend_of
 from ..tensor import Tensor
 
@@ -86,16 +86,8 @@ class Optimizer:
         """Subclasses raise ValueError for out-of-range settings."""
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients of every parameter.
-
-        ``set_to_none=False`` replaces them by fresh zero arrays instead of
-        zeroing in place: a ``.grad`` array may be shared with other tensors of
-        the graph that produced it.
-        """
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.grad = None if set_to_none else Tensor(p._backend.xp.zeros_like(p.data))
+        """Clear the gradients of every parameter (``minigrad.autograd.zero_grad``)."""
+        zero_grad((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given
