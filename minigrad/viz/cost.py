@@ -55,7 +55,7 @@ def cost_by_pass(trace, outputs=None) -> dict[int, PassCost]:
         record = trace.record_of(node)
         shapes = node_output_shapes(node)
         flops = product_flops(type(node).__name__, record.input_shapes, shapes[0])
-        cost = costs.setdefault(node_backward_pass(node, trace), PassCost())
+        cost = costs.setdefault(node_backward_pass(node), PassCost())
         cost.nodes += 1
         cost.flops += flops
         # a product's gradient is one product per operand (a, b / x, w) that needs it;

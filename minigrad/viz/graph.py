@@ -1,18 +1,17 @@
 """The graph behind a tensor, read from the autograd nodes into plain data.
 
-Everything this package knows about the autograd internals is in ``node_inputs``,
-``node_output_shapes`` and ``node_backward_pass``: the adapter. It reads the engine's
-interface (``next_functions``, ``AccumulateGrad`` leaves, ``output_shapes``,
-``backward_pass``) and, where a node predates it, the older one (``edges`` with
-``(leaf, None)`` entries, ``_outputs_meta``; the backward pass then comes from a
-``viz.trace``).
+What this package reads of the autograd internals is in ``node_inputs``,
+``node_output_shapes`` and ``node_backward_pass``: every recorded node is a ``Function``
+with ``next_functions`` (one ``(producer, output_index)`` per input, ``(None, 0)`` for
+one that needs no gradient), ``output_shapes`` and ``backward_pass``; a leaf that
+requires grad is received by an ``AccumulateGrad`` node holding it as ``variable``.
 """
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .. import autograd
+from ..autograd import AccumulateGrad
 from ..nn.module import Module, Parameter
 from ..tensor import Tensor
 
@@ -23,31 +22,19 @@ OP, PARAM, LEAF, OUTPUT = "op", "param", "leaf", "output"
 def node_inputs(node) -> list:
     """One entry per input of ``node``: the producing ``Function``, the leaf ``Tensor``
     (a tensor that requires grad and has no grad_fn), or ``None`` for a constant."""
-    accumulate_grad = getattr(autograd, "AccumulateGrad", None)
-    if hasattr(node, "next_functions"):
-        inputs = []
-        for producer, _ in node.next_functions:
-            if accumulate_grad is not None and isinstance(producer, accumulate_grad):
-                producer = producer.variable
-            inputs.append(producer)
-        return inputs
-    return [None if edge is None else edge[0] for edge in node.edges]
+    return [producer.variable if isinstance(producer, AccumulateGrad) else producer
+            for producer, _ in node.next_functions]
 
 
 def node_output_shapes(node) -> tuple[tuple[int, ...], ...]:
     """The shapes of the node's outputs."""
-    if hasattr(node, "output_shapes"):
-        return tuple(tuple(s) for s in node.output_shapes)
-    return tuple(tuple(shape) for shape, _ in node._outputs_meta)
+    return tuple(tuple(shape) for shape in node.output_shapes)
 
 
-def node_backward_pass(node, trace=None) -> int:
-    """0 for a node recorded by forward code; k for one recorded by a ``create_graph=True``
-    backward k deep. Read from the node, else from ``trace``'s record, else 0."""
-    if hasattr(node, "backward_pass"):
-        return node.backward_pass
-    record = trace.record_of(node) if trace is not None else None
-    return record.backward_pass if record is not None else 0
+def node_backward_pass(node) -> int:
+    """0 for a node recorded by forward code; k + 1 for one recorded by a
+    ``create_graph=True`` backward whose deepest node was of pass k."""
+    return node.backward_pass
 
 
 # ----- the graph as data ----------------------------------------------------------------------
@@ -166,6 +153,6 @@ def _op_node(node, trace) -> GraphNode:
     record = trace.record_of(node) if trace is not None else None
     return GraphNode(
         id(node), OP, type(node).__name__, shapes[0] if len(shapes) == 1 else shapes,
-        backward_pass=node_backward_pass(node, trace),
+        backward_pass=node_backward_pass(node),
         module=record.module if record is not None else None,
     )

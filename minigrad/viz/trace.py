@@ -1,28 +1,24 @@
-"""``viz.trace``: which module (and which backward pass) recorded each op node.
+"""``viz.trace``: which module recorded each op node, and the shapes it read.
 
 Nodes do not know their module, and the op path must not pay for telling them. So
 while a trace is active, and only then, ``Function.apply`` and ``Module.__call__``
 are wrapped: a module call pushes its qualified name, and every node that apply
-records is noted with the module on top, its input shapes (for FLOP counts) and its
-backward pass. Each noted node's ``backward`` is wrapped on the instance, so what a
-``create_graph=True`` backward records is attributed to the module of the node being
-differentiated. Leaving the trace restores everything.
-
-Nodes of the engine's interface carry their ``backward_pass``; for older nodes the trace
-stamps it the same way, by wrapping the engine's ``run_backward``: 1 + the deepest pass
-among the nodes behind the outputs the walk starts from.
+records is noted with the module on top and its input shapes (for FLOP counts). Each
+noted node's ``backward`` is wrapped on the instance, so what a ``create_graph=True``
+backward records is attributed to the module of the node being differentiated.
+Leaving the trace restores everything. (The backward pass is the node's own
+``backward_pass``, stamped by the engine.)
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy
 
-from .. import autograd, tensor
 from ..autograd import Function
 from ..nn.module import Module
 from ..tensor import Tensor
-from .graph import build_graph
 
 
 @dataclass
@@ -32,7 +28,6 @@ class NodeRecord:
     node: Function
     module: str | None
     input_shapes: tuple
-    backward_pass: int
 
 
 class trace:
@@ -40,7 +35,7 @@ class trace:
     inside it. Run the forward *and* the ``create_graph=True`` backward inside it.
 
     ``module``: the root whose submodules name the nodes (``net.0`` ...); None notes
-    backward passes and shapes only.
+    the input shapes only.
     """
 
     def __init__(self, module: Module | None = None):
@@ -52,9 +47,8 @@ class trace:
         self._parameter_modules = {id(p): name for name, m in self.modules.items()
                                    for p in m.parameters(recurse=False)}
         self._records: dict[int, NodeRecord] = {}
-        self._context = [(None, 0)]  # (module name, backward pass) of what is running now
+        self._modules_running: list[str | None] = [None]  # the innermost is last
         self._saved = None
-        self._saved_engine: list = []
 
     # ----- what the trace noted ------------------------------------------------------------
     def record_of(self, node) -> NodeRecord | None:
@@ -92,68 +86,45 @@ class trace:
             name = tracer._module_names.get(id(module))
             if name is None:
                 return call(module, *args, **kwargs)
-            tracer._context.append((name, tracer._context[-1][1]))
-            try:
+            with tracer._running(name):
                 return call(module, *args, **kwargs)
-            finally:
-                tracer._context.pop()
 
         Function.apply = classmethod(traced_apply)
         Module.__call__ = traced_call
-        self._wrap_engine()
         return self
-
-    def _wrap_engine(self) -> None:
-        """Stamp what a backward walk records with 1 + the deepest pass it starts from."""
-        for namespace in (autograd, tensor):
-            run = getattr(namespace, "run_backward", None)
-            if run is None:
-                continue
-            self._saved_engine.append((namespace, run))
-
-            def traced_run(outputs, *args, _run=run, **kwargs):
-                self._context.append((None, 1 + self._deepest_pass(outputs)))
-                try:
-                    return _run(outputs, *args, **kwargs)
-                finally:
-                    self._context.pop()
-
-            namespace.run_backward = traced_run
 
     def __exit__(self, *exc):
         Function.apply, Module.__call__ = self._saved
         self._saved = None
-        for namespace, run in self._saved_engine:
-            namespace.run_backward = run
-        self._saved_engine = []
         for record in self._records.values():
             record.node.__dict__.pop("backward", None)
+
+    @contextmanager
+    def _running(self, module: str | None):
+        """``module`` is the innermost running one inside this context."""
+        self._modules_running.append(module)
+        try:
+            yield
+        finally:
+            self._modules_running.pop()
 
     def _note(self, out, inputs) -> None:
         first = out[0] if isinstance(out, tuple) else out
         node = first.grad_fn if isinstance(first, Tensor) else None
         if node is None or self.record_of(node) is not None:
             return
-        module, backward_pass = self._context[-1]
-        shapes = tuple(tuple(numpy.shape(x)) if not isinstance(x, Tensor) else x.shape
+        shapes = tuple(x.shape if isinstance(x, Tensor) else tuple(numpy.shape(x))
                        for x in inputs)
-        record = NodeRecord(node, module, shapes, backward_pass)
+        record = NodeRecord(node, self._modules_running[-1], shapes)
         self._records[id(node)] = record
         node.backward = self._attributed_backward(record)
 
-    def _deepest_pass(self, outputs) -> int:
-        keys = build_graph(list(outputs)).nodes
-        return max((r.backward_pass for r in map(self.record_with_id, keys) if r), default=0)
-
     def _attributed_backward(self, record: NodeRecord):
-        """The node's backward, run with its module on top (in the walk's backward pass)."""
+        """The node's backward, run with the node's module as the innermost running one."""
         backward = type(record.node).backward.__get__(record.node)
 
         def attributed(*grad_outputs):
-            self._context.append((record.module, self._context[-1][1]))
-            try:
+            with self._running(record.module):
                 return backward(*grad_outputs)
-            finally:
-                self._context.pop()
 
         return attributed
