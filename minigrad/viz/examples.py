@@ -67,14 +67,17 @@ def input_gradient_penalty(critic: Callable[[Tensor], Tensor], x_hat: Tensor) ->
 
 
 def gradient_penalty() -> Drawing:
-    """A tiny critic, its input-gradient and the penalty: the graph the second backward
-    walks to reach the weights."""
+    """A tiny critic, its input-gradient, the penalty, and the second backward to fc2's
+    weight (recorded with create_graph=True so it can be drawn)."""
     rng = Generator(0)
     critic = seeded_tiny_critic(rng)
     x_hat = interpolates(3, rng)
     with viz_trace(critic) as t:
         penalty = input_gradient_penalty(critic, x_hat)
-    return Drawing({"penalty": penalty}, t, "the WGAN-GP penalty of a tiny critic",
+        # training runs this backward with create_graph=False: the same walk, unrecorded
+        (grad_w2,) = grad(penalty, critic.fc2.weight, create_graph=True)
+    return Drawing({"penalty": penalty, "dP/dfc2.weight": grad_w2}, t,
+                   "the WGAN-GP penalty of a tiny critic, and its second backward to fc2.weight",
                    params={**dict(critic.named_parameters()), "x_hat": x_hat})
 
 

@@ -46,7 +46,7 @@ PENALTY_OPS = Counter([
 
 def test_the_penalty_graph_has_exactly_the_nodes_and_edges_of_the_ops_that_build_it():
     drawing = examples.gradient_penalty()
-    graph = viz.build_graph(drawing.outputs, drawing.params, drawing.trace)
+    graph = viz.build_graph(drawing.outputs["penalty"], drawing.params, drawing.trace)
     assert in_degrees(graph) == PENALTY_OPS
     assert graph.count(OP, 0) == 13 and graph.count(OP, 1) == 7 and graph.count(OP, 2) == 0
     leaves = sorted(n.name for n in graph.nodes.values() if n.kind == "param")
@@ -55,6 +55,17 @@ def test_the_penalty_graph_has_exactly_the_nodes_and_edges_of_the_ops_that_build
     # one edge per op input that requires grad, plus the output's
     assert len(graph.edges) == sum(k * n for (_, _, k), n in PENALTY_OPS.items()) + 1 == 27
     assert len(graph.nodes) == 20 + 4 + 1
+
+
+def test_the_penalty_example_draws_the_second_backward_to_the_weight():
+    drawing = examples.gradient_penalty()
+    graph = viz.build_graph(drawing.outputs, drawing.params, drawing.trace)
+    penalty_only = viz.build_graph(drawing.outputs["penalty"], drawing.params, drawing.trace)
+    second = {k for k, n in graph.nodes.items() if n.kind == OP} - set(penalty_only.nodes)
+    assert second == {k for k, n in graph.nodes.items() if n.backward_pass == 2}
+    assert len(second) == graph.count(OP, 2) == 16
+    assert graph.nodes[id(drawing.outputs["dP/dfc2.weight"].grad_fn)].backward_pass == 2
+    assert drawing.outputs["dP/dfc2.weight"].shape == drawing.params["fc2.weight"].shape
 
 
 def test_backward_pass_marks_exactly_what_the_create_graph_call_added():
@@ -215,6 +226,7 @@ def test_cost_needs_the_nodes_recorded_inside_the_trace():
 def test_dot_is_written_without_the_dot_binary_and_svg_says_how_to_install(tmp_path, monkeypatch):
     drawing = examples.gradient_penalty()
     dot = viz.make_dot(drawing.outputs, drawing.params, drawing.trace, title="gp")
+    assert "backward through pass 1 (pass 2)" in dot.source
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     source = viz.save(dot, tmp_path / "gp.dot").read_text()
     assert source.startswith("digraph minigrad {") and "fc1.weight" in source
