@@ -24,7 +24,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.list:
         for name, build in EXAMPLES.items():
-            print(f"{name:24s} {build.__doc__.splitlines()[0]}")
+            summary = " ".join(build.__doc__.split()).split(". ")[0].rstrip(".")
+            print(f"{name:24s} {summary}")
         return 0
     if args.example and args.out is None:
         parser.error("--example needs --out FILE.svg|.png|.dot")

@@ -107,8 +107,8 @@ def conv_trio() -> Drawing:
 
 
 def batchnorm_higher_order() -> Drawing:
-    """The third derivative of a training-mode batch norm: the batch statistics stay in
-    the graph as functions of x at every order (nothing cached as a constant)."""
+    """A training-mode batch norm differentiated twice: the batch statistics stay in the
+    graph as functions of x at every order (nothing cached as a constant)."""
     x = randn(4, 2, generator=Generator(0), dtype="float64", requires_grad=True)
     with viz_trace() as t:
         y = F.batch_norm(x, None, None, training=True)
