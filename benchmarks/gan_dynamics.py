@@ -16,7 +16,7 @@ they stay together for many steps. In float32 they drift apart, as any two float
 do (the ops are checked in ``benchmarks.step``'s agreement gate), so compare the course of
 the two runs, not their digits. ``--out`` writes the table as Markdown.
 """
-from benchmarks.threads import pin_threads_from_argv
+from kernels.threads import pin_threads_from_argv
 
 THREADS = pin_threads_from_argv() if __name__ == "__main__" else None
 

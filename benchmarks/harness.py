@@ -43,7 +43,7 @@ from typing import Any, Protocol
 
 from . import agreement
 from .frameworks import FRAMEWORKS, BackendUnavailable, make_framework, require_backend
-from .threads import DEFAULT_THREADS, pin_threads_from_argv
+from kernels.threads import DEFAULT_THREADS, pin_threads_from_argv
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"

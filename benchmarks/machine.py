@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from .threads import THREAD_VARIABLES
+from kernels.threads import THREAD_VARIABLES
 
 
 def cpu_model() -> str:

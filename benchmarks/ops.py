@@ -13,7 +13,7 @@ Stages, each timed on its own:
 
 Optimiser rows time ``opt.step()`` (and ``clip_weights_``) with fixed gradients.
 """
-from benchmarks.threads import pin_threads_from_argv
+from kernels.threads import pin_threads_from_argv
 
 # before NumPy is imported when run as a program; see benchmarks/step.py and threads.py
 THREADS = pin_threads_from_argv() if __name__ == "__main__" else None

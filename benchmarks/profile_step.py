@@ -16,7 +16,7 @@ Three views of the same iterations (batch 64, DIM 64 by default, after warm-up):
 
 Writes ``profile_<workload>_<machine kind>_<date>_<threads>t.txt`` to ``--out``.
 """
-from benchmarks.threads import pin_threads_from_argv
+from kernels.threads import pin_threads_from_argv
 
 THREADS = pin_threads_from_argv() if __name__ == "__main__" else None
 

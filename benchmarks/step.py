@@ -4,7 +4,7 @@ weight-clipping critic iteration, and a cycle of 5 critic + 1 generator iteratio
 
 ``python -m benchmarks.step --help`` lists the options; the method is in ``benchmarks.harness``.
 """
-from benchmarks.threads import pin_threads_from_argv
+from kernels.threads import pin_threads_from_argv
 
 # OpenBLAS, Numba and OpenMP read their thread counts when loaded: as a program, pin them
 # before any import that could load NumPy (imported as a module, e.g. by a test, leave the

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 import minigrad
+from kernels.threads import thread_settings
 from minigrad import nn
 from minigrad.serialization import CheckpointError, load, save
 
@@ -205,10 +206,12 @@ def _start(config: Config, run_dir: Path, command: list[str], run_log: RunLog) -
         shutil.rmtree(topmost, ignore_errors=True)
         raise
     run_log.open(run_dir)
-    log.info("started %s: %s / %s / %s, %d generator steps", run_dir, config.loss, config.model,
-             config.dataset, config.iters)
+    log.info("started %s: %s / %s / %s, %d generator steps, %s BLAS/Numba threads", run_dir,
+             config.loss, config.model, config.dataset, config.iters,
+             thread_settings()["OPENBLAS_NUM_THREADS"] or "default")
     text = _write_config(run_dir, config, {"created": _now(), "command": command,
-                                           "versions": _versions()}, data)
+                                           "versions": _versions(),
+                                           "threads": thread_settings()}, data)
     save_samples(trainer, outputs.sample_path(run_dir, 0))
     return trainer, text
 

@@ -14,6 +14,11 @@ import signal
 import sys
 from pathlib import Path
 
+if __name__ == "__main__":  # before NumPy (OpenBLAS) and Numba start their thread pools
+    from kernels.threads import pin_threads_for_training
+
+    pin_threads_for_training(sys.argv[1:])
+
 from .config import (BACKENDS, DEFAULT_ITERS, LOSSES, OPTIMIZERS, RESUMABLE, Config, ConfigError,
                      resolve_config)
 from .data import DATASETS, DatasetNotFoundError, IdxFormatError
@@ -134,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed of every random stream: init, noise, data order (default: 0)")
     opt.add_argument("--backend", choices=BACKENDS,
                      help="array backend: numpy (CPU) or cupy (NVIDIA GPU) (default: numpy)")
+    opt.add_argument("--threads", type=positive_int, metavar="N",
+                     help="threads of OpenBLAS, OpenMP and Numba, set before they start "
+                          "(default: 1, or what OPENBLAS_NUM_THREADS etc. already say). Two "
+                          "runs on one machine should share its cores: N = cores / runs")
 
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR",

@@ -36,7 +36,7 @@ def test_every_config_field_is_an_option_and_every_option_a_setting():
     assert set(SETTINGS) == {field.name for field in dataclasses.fields(Config)}
     dests = {action.dest for action in build_parser()._actions}
     assert set(SETTINGS) - dests == set(), "Config fields without a command-line option"
-    assert dests - set(SETTINGS) == {"help", "out", "resume", "quiet"}
+    assert dests - set(SETTINGS) == {"help", "out", "resume", "quiet", "threads"}
 
 
 # ----------------------------------------------------------------------------- every loss x model
