@@ -183,6 +183,7 @@ TENSOR = {
     'contiguous': '()',
     'cpu': '()',
     'cuda': '()',
+    'data': None,
     'detach': '()',
     'detach_': '()',
     'device': None,
