@@ -10,6 +10,9 @@ from .tensor import (
 from .tensor import bool_ as bool  # noqa: A001  (torch.bool)
 from .random import Generator, manual_seed, rand, rand_like, randint, randn, randn_like
 from .gradcheck import gradcheck, gradgradcheck, gradcheck_order
+from .tensortypes import CPU_TYPES as _CPU_TYPES
+
+globals().update(_CPU_TYPES)  # FloatTensor, LongTensor, ...: torch's legacy tensor types
 from . import ops
 
 # exp, sum, reshape, cat, ...: every op declared ``@export(top=...)`` in minigrad/ops/

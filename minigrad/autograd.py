@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 
@@ -159,6 +160,7 @@ class Function:
     _saved_indices: tuple = ()
     _saved_inputs = _NOTHING_SAVED
     _saved_output = None
+    _output_version: list | None = None  # the saved output's version counter (see save_output)
     _freed = False
     _parameters: dict[str, bool] = {}  # name -> whether it has a default; see __init_subclass__
     _parameter_names: frozenset = frozenset()
@@ -187,7 +189,8 @@ class Function:
 
     # ----- saving, used inside forward -------------------------------------------------
     def save_inputs(self, *indices: int | None) -> None:
-        """Keep input tensors ``indices`` for backward (``None`` entries are ignored)."""
+        """Keep input tensors ``indices`` for backward (``None`` entries are ignored), each
+        with its version: ``saved_input`` raises if it was changed in place since."""
         if self.recording:
             self._saved_indices += indices
 
@@ -200,7 +203,10 @@ class Function:
     def saved_input(self, i: int) -> Tensor:
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
-        return self._saved_inputs[i]
+        tensor, version = self._saved_inputs[i]
+        if tensor._version != version:
+            raise RuntimeError(_modified_message(tensor, f"input {i} of {type(self).__name__}", version))
+        return tensor
 
     @property
     def output(self) -> Tensor:
@@ -209,7 +215,11 @@ class Function:
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved_output is None:
             raise RuntimeError(f"{type(self).__name__}: forward did not call save_output()")
-        return Tensor._make(self._saved_output, True, self, 0)
+        out = Tensor._make(self._saved_output, True, self, 0)
+        out._version_counter = self._output_version
+        if out._version != 0:
+            raise RuntimeError(_modified_message(out, f"output 0 of {type(self).__name__}", 0))
+        return out
 
     def release(self) -> None:
         """Free what forward saved; the node stays in the graph as an edge."""
@@ -266,24 +276,43 @@ class Function:
         if _backward_pass:
             self.backward_pass = _backward_pass
         if self._saved_indices:
-            self._saved_inputs = {i: tensors[i] for i in self._saved_indices if i is not None}
+            self._saved_inputs = {i: (tensors[i], tensors[i]._version)
+                                  for i in self._saved_indices if i is not None}
         if isinstance(raw, tuple):
             return self._record_outputs(raw)
         # one output, the common case, without _record_outputs' loops
         self.output_shapes, self._output_dtypes = (raw.shape,), (raw.dtype,)
+        out = Tensor._make(raw, True, self, 0)
         if self._saved_output is True:
-            self._saved_output = raw
-        return Tensor._make(raw, True, self, 0)
+            self._keep_output(out)
+        return out
 
     def _record_outputs(self, arrays: tuple) -> tuple:
         self.output_shapes = tuple([a.shape for a in arrays])
         self._output_dtypes = tuple([a.dtype for a in arrays])
+        outs = tuple([Tensor._make(a, True, self, i) for i, a in enumerate(arrays)])
         if self._saved_output is True:
-            self._saved_output = arrays[0]
-        return tuple([Tensor._make(a, True, self, i) for i, a in enumerate(arrays)])
+            self._keep_output(outs[0])
+        return outs
+
+    def _keep_output(self, out: Tensor) -> None:
+        """Hold ``out``'s array for ``self.output``, and its version counter, so that a change
+        in place to the output (or to a detached alias of it) is caught at backward."""
+        self._saved_output = out.array
+        self._output_version = out._shared_version_counter()
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _modified_message(tensor: Tensor, which: str, expected: int) -> str:
+    shape = list(tensor.shape)
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{tensor.dtype} tensor of shape {shape}], which is {which}, is at version "
+        f"{tensor._version}; expected version {expected} instead. Hint: compute it again after "
+        "the in-place change, or change a .clone() of it."
+    )
 
 
 def _check_parameters(cls, params) -> None:
@@ -329,7 +358,7 @@ def zero_grad(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
     """
     for t in tensors:
         if t.grad is not None:
-            t.grad = None if set_to_none else Tensor(t._backend.xp.zeros_like(t.array))
+            t.grad = None if set_to_none else Tensor._leaf(t._backend.xp.zeros_like(t.array))
 
 
 # ----- the graph walk ----------------------------------------------------------------------
@@ -371,7 +400,7 @@ def _output_grads(node: Function, buffers: dict, targets: set) -> list:
     for i, (shape, dtype) in enumerate(zip(node.output_shapes, node._output_dtypes)):
         edge = (node, i)
         g = buffers.get(edge) if edge in targets else buffers.pop(edge, None)
-        grads.append(g if g is not None else Tensor(node.backend.xp.zeros(shape, dtype)))
+        grads.append(g if g is not None else Tensor._leaf(node.backend.xp.zeros(shape, dtype)))
     return grads
 
 
@@ -456,7 +485,7 @@ def _as_grad_outputs(outputs, grad_outputs, caller):
                 )
             g = ones_like(out)
         elif not isinstance(g, Tensor):
-            g = Tensor(out._backend.asarray(g, dtype=out.dtype))
+            g = Tensor._leaf(out._backend.asarray(g, dtype=out.dtype))
         if g.shape != out.shape:
             raise RuntimeError(
                 f"{caller}: gradient has shape {g.shape} but the output has shape {out.shape}"
@@ -471,6 +500,7 @@ def grad(
     grad_outputs=None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool = False,
 ):
     """Gradients of ``outputs`` with respect to ``inputs`` (torch.autograd.grad's contract).
@@ -478,7 +508,11 @@ def grad(
     Returns a tuple with one tensor per input. With ``create_graph=True`` the
     returned gradients are themselves differentiable (this is how the WGAN-GP
     gradient penalty is trained). ``.grad`` attributes are never touched.
+    ``only_inputs`` is accepted and ignored, as in torch, where it is deprecated.
     """
+    if not only_inputs:
+        warnings.warn("grad: only_inputs is deprecated and ignored (only the inputs' gradients "
+                      "are computed, as with only_inputs=True)", stacklevel=2)
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)
@@ -504,6 +538,14 @@ def grad(
         if g is not None and not create_graph:
             result[i] = g.detach()
     return tuple(result)
+
+
+def Variable(tensor: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N802  (torch's name)
+    """torch.autograd.Variable, deprecated since torch 0.4: the tensor itself, set to require
+    grad if ``requires_grad``. Old training scripts wrap every input in it."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"Variable: expected a Tensor, got {type(tensor).__name__}")
+    return tensor.requires_grad_(True) if requires_grad else tensor
 
 
 # tensor.py imports this module at its top, so its names are taken once both are defined

@@ -58,7 +58,7 @@ def manual_seed(seed: int) -> Generator:
 
 def _make(host: numpy.ndarray, dtype, requires_grad, device) -> Tensor:
     arr = backend_for_device(device).asarray(host.astype(as_dtype(dtype) or DEFAULT_DTYPE, copy=False))
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor._leaf(arr, requires_grad)
 
 
 def _rng(generator: Generator | None) -> numpy.random.Generator:

@@ -28,3 +28,4 @@ def clip_weights_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> N
     with no_grad():
         for p in parameters:
             p._backend.xp.clip(p.array, -clip_value, clip_value, out=p.array)
+            p._bump_version()

@@ -110,6 +110,7 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = self._init_state(group, p.array, xp)
                     self._update(group, p.array, grad, state, xp)
+                    p._bump_version()  # a graph that saved p now raises at backward, as in torch
         return loss
 
     def _init_state(self, group: dict[str, Any], param, xp) -> dict[str, Any]:

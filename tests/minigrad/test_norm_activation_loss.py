@@ -309,7 +309,7 @@ class FrozenInvStdBatchNorm(Function):
 
     def backward(self, gy):
         x = self.saved_input(0)
-        inv_std = mg.Tensor(self.inv_std)
+        inv_std = mg.from_numpy(self.inv_std)
         x_hat = (x - x.mean(0, keepdim=True)) * inv_std
         return inv_std * (gy - gy.mean(0, keepdim=True) - x_hat * (gy * x_hat).mean(0, keepdim=True))
 

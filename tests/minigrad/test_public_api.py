@@ -17,7 +17,7 @@ from minigrad.ops._export import EXPORTED
 MINIGRAD = {
     'Function': None,  # its constructor belongs to the autograd core, not to this list
     'Generator': '(seed=None)',
-    'Tensor': '(data, requires_grad=False)',
+    'Tensor': '(*data, requires_grad=False)',
     'abs': '(a)',
     'add': '(a, b)',
     'amax': '(x, dim=None, keepdim=False)',
@@ -45,7 +45,8 @@ MINIGRAD = {
     'from_numpy': '(array)',
     'full': '(shape, fill_value, dtype=None, requires_grad=False, device=None)',
     'full_like': '(t, fill_value, dtype=None, requires_grad=False)',
-    'grad': '(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False)',
+    'grad': ('(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, '
+             'only_inputs=True, allow_unused=False)'),
     'gradcheck': ('(fn, inputs, eps=1e-06, atol=1e-05, rtol=0.001, fast_mode=False, '
                   'raise_exception=True, seed=0)'),
     'gradcheck_order': ('(fn, inputs, order=3, eps=1e-06, atol=1e-05, rtol=0.001, '
@@ -108,7 +109,7 @@ MINIGRAD = {
     'zeros_like': '(t, dtype=None, requires_grad=False)',
 }
 FUNCTIONAL = {
-    'Tensor': '(data, requires_grad=False)',
+    'Tensor': '(*data, requires_grad=False)',
     'annotations': None,
     'avg_pool2d': '(x, kernel_size, stride=None, padding=0, count_include_pad=True)',
     'batch_norm': ('(x, running_mean, running_var, weight=None, bias=None, '
@@ -151,7 +152,7 @@ TENSOR = {
     '__getitem__': '(index)',
     '__gt__': '(other)',
     '__hash__': '()',
-    '__init__': '(data, requires_grad=False)',
+    '__init__': '(*data, requires_grad=False)',
     '__int__': '()',
     '__le__': '(other)',
     '__len__': '()',
