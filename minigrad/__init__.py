@@ -2,6 +2,7 @@
 
 PyTorch's names and semantics on NumPy (CPU) and CuPy (GPU). See README.md.
 """
+from ._device import device
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (
     Tensor, arange, as_tensor, empty, float16, float32, float64, from_numpy, full, full_like,
@@ -17,5 +18,5 @@ globals().update(ops.public("top"))
 
 __version__ = "0.1.0"
 
-from . import nn, optim  # noqa: E402
+from . import cuda, nn, optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
