@@ -248,7 +248,7 @@ class Function:
         if recording:
             fn.recording = True
         try:
-            raw = fn.forward(*[t.data for t in tensors])
+            raw = fn.forward(*[t.array for t in tensors])
         except ValueError as exc:
             if "could not be broadcast" not in str(exc):
                 raise
@@ -329,7 +329,7 @@ def zero_grad(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
     """
     for t in tensors:
         if t.grad is not None:
-            t.grad = None if set_to_none else Tensor(t._backend.xp.zeros_like(t.data))
+            t.grad = None if set_to_none else Tensor(t._backend.xp.zeros_like(t.array))
 
 
 # ----- the graph walk ----------------------------------------------------------------------

@@ -46,14 +46,14 @@ def _outputs(fn, inputs) -> tuple[Tensor, ...]:
 
 
 def _host(t: Tensor) -> numpy.ndarray:
-    return t._backend.to_numpy(t.data).astype(numpy.float64)
+    return t._backend.to_numpy(t.array).astype(numpy.float64)
 
 
 def _evaluate(fn, inputs, i, delta) -> list[numpy.ndarray]:
     """fn's outputs (host arrays) with input ``i`` moved by ``delta``."""
     moved = list(inputs)
     x = inputs[i]
-    moved[i] = Tensor(x.data + x._backend.asarray(delta.reshape(x.shape)), requires_grad=True)
+    moved[i] = Tensor(x.array + x._backend.asarray(delta.reshape(x.shape)), requires_grad=True)
     # grad mode stays on: a derivative map calls grad() inside fn
     return [_host(o) for o in _outputs(fn, moved)]
 

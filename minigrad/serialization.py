@@ -120,7 +120,7 @@ def _encode(obj: Any, arrays: dict, where: str) -> dict:
     if isinstance(obj, str):
         return {"t": "str", "v": obj}
     if isinstance(obj, Tensor):
-        return {"t": "tensor", "k": _add_array(obj.data, arrays, where)}
+        return {"t": "tensor", "k": _add_array(obj.array, arrays, where)}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {"t": kind, "v": [_encode(x, arrays, f"{where}[{i}]") for i, x in enumerate(obj)]}

@@ -38,7 +38,8 @@ def as_dtype(dtype) -> numpy.dtype | None:
 class Tensor:
     """A multi-dimensional array that can record operations for differentiation.
 
-    ``data`` is the backend array (numpy.ndarray on CPU, cupy.ndarray on GPU).
+    ``array`` is the backend array (numpy.ndarray on CPU, cupy.ndarray on GPU), Chainer's
+    name; ``data`` is, as in PyTorch, a tensor sharing that array that does not require grad.
     """
 
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
@@ -47,8 +48,8 @@ class Tensor:
 
     def __init__(self, data, requires_grad: bool = False):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = data
+            data = data.array
+        self.array = data
         self.grad: Tensor | None = None
         self.grad_fn: Function | None = None
         self._output_nr = 0
@@ -60,31 +61,43 @@ class Tensor:
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0):
         """A tensor around ``data`` without checks: output ``output_nr`` of ``grad_fn``, or a leaf."""
         t = cls.__new__(cls)
-        t.data, t.grad, t.grad_fn, t._output_nr, t.requires_grad = (
+        t.array, t.grad, t.grad_fn, t._output_nr, t.requires_grad = (
             data, None, grad_fn, output_nr, requires_grad)
         return t
 
     # ----- properties ------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """This tensor's array as a tensor cut from the graph (PyTorch's ``.data``): changes
+        through it, in place, change this tensor, and autograd does not see them."""
+        return Tensor._make(self.array)
+
+    @data.setter
+    def data(self, other: Tensor) -> None:
+        if not isinstance(other, Tensor):
+            raise TypeError(f"tensor.data = ...: expected a Tensor, got {type(other).__name__}")
+        self.array = other.array
+
+    @property
     def _backend(self) -> Backend:
-        return backend_of(self.data)
+        return backend_of(self.array)
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> numpy.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> device:
         """Where the array lives: ``device('cpu')`` or ``device('cuda', index)``."""
-        return self._backend.device_of(self.data)
+        return self._backend.device_of(self.array)
 
     @property
     def is_cuda(self) -> bool:
@@ -102,7 +115,7 @@ class Tensor:
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
         return self.ndim
@@ -135,15 +148,15 @@ class Tensor:
             raise RuntimeError(
                 "Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
-        return self._backend.to_numpy(self.data)
+        return self._backend.to_numpy(self.array)
 
     def tolist(self):
-        return self._backend.to_numpy(self.data).tolist()
+        return self._backend.to_numpy(self.array).tolist()
 
     def item(self):
         if self.numel() != 1:
             raise ValueError(f"item(): the tensor has {self.numel()} elements, not 1")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def __float__(self):
         return float(self.item())
@@ -156,16 +169,16 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        return Tensor._make(self.data)
+        return Tensor._make(self.array)
 
     def detach_(self) -> Tensor:
         self.grad_fn, self.requires_grad = None, False
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(
-                f"only floating point tensors can require gradients, not {self.data.dtype}"
+                f"only floating point tensors can require gradients, not {self.array.dtype}"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) is only for leaf tensors; use detach()")
@@ -181,7 +194,7 @@ class Tensor:
             return self
         if dtype.kind == "f" and self.dtype.kind == "f":
             return _ew.Cast.apply(self, to=dtype)
-        return Tensor._make(self.data.astype(dtype))
+        return Tensor._make(self.array.astype(dtype))
 
     to_dtype = astype
 
@@ -210,8 +223,8 @@ class Tensor:
             return out
         target = as_device(device)
         backend = backend_for_device(target)
-        moved = backend.place(out.data, target)
-        return out if moved is out.data else Tensor._make(moved)
+        moved = backend.place(out.array, target)
+        return out if moved is out.array else Tensor._make(moved)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -234,7 +247,7 @@ class Tensor:
 
     # ----- printing ------------------------------------------------------------------
     def __repr__(self):
-        body = numpy.array2string(self._backend.to_numpy(self.data), separator=", ", prefix="tensor(")
+        body = numpy.array2string(self._backend.to_numpy(self.array), separator=", ", prefix="tensor(")
         extra = ""
         if self.dtype != float32 and self.dtype.kind == "f":
             extra += f", dtype={self.dtype}"
@@ -294,8 +307,8 @@ class Tensor:
 
     # comparisons: not differentiable, return bool tensors
     def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(getattr(self.data, op)(other))
+        other = other.array if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(self.array, op)(other))
 
     def __eq__(self, other):
         return self._compare(other, "__eq__")
@@ -344,16 +357,16 @@ def _wrap_inputs(op_name: str, inputs: tuple):
             break
     if first is None:
         raise TypeError(f"{op_name}: expected at least one Tensor argument")
-    array_type, dtype = type(first.data), first.data.dtype
+    array_type, dtype = type(first.array), first.array.dtype
     constants = False
     for x in inputs:
         if not isinstance(x, Tensor):
             constants = True
-        elif type(x.data) is not array_type or x.data.dtype is not dtype:
+        elif type(x.array) is not array_type or x.array.dtype is not dtype:
             # a cheap test on the hot path; a difference may still be fine (an array beside
             # a NumPy scalar), so only the full check decides
             _check_same_backend_and_dtype(op_name, first, x)
-    backend = backend_of(first.data)
+    backend = backend_of(first.array)
     if not constants:
         return inputs, backend, dtype
     tensors = []
@@ -397,7 +410,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     """A new leaf tensor holding a copy of ``data`` (list, scalar, array or Tensor), on
     ``device`` (default: where ``data`` is; the CPU for lists and scalars)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     target = as_device(device)
     backend = backend_of(data) if target is None else backend_for_device(target)
     dtype = as_dtype(dtype)

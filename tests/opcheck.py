@@ -152,7 +152,7 @@ def check_gradients(case: OpCase, order: int, noncontiguous: bool = False) -> No
 
 
 def _to_torch(t: minigrad.Tensor, requires_grad: bool):
-    x = torch.from_numpy(np.array(t.data))
+    x = torch.from_numpy(np.array(t.array))
     return x.requires_grad_(requires_grad and x.is_floating_point())
 
 

@@ -132,7 +132,7 @@ def grad_norm(module: nn.Module) -> minigrad.Tensor:
     xp = params[0]._backend.xp if params else np
     total = xp.zeros((), dtype=np.float64)
     for p in params:
-        norm = xp.linalg.norm(p.grad.data.ravel()).astype(np.float64)
+        norm = xp.linalg.norm(p.grad.array.ravel()).astype(np.float64)
         total += norm * norm
     return minigrad.as_tensor(xp.asarray(xp.sqrt(total)))
 

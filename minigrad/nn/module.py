@@ -31,7 +31,7 @@ class Parameter(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor) and not hasattr(data, "shape"):
             raise TypeError(f"Parameter wraps a Tensor or an array, not a {type(data).__name__}")
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -44,7 +44,7 @@ class _IncompatibleKeys(NamedTuple):
 
 def _to_backend_array(value, like):
     """``value`` (Tensor or array) as an array on ``like``'s backend (host transfer if needed)."""
-    array = value.data if isinstance(value, Tensor) else value
+    array = value.array if isinstance(value, Tensor) else value
     target = backend_of(like)
     source = backend_of(array)
     if source is not target:
@@ -279,12 +279,12 @@ class Module:
             for module in self.modules():
                 for p in module._parameters.values():
                     if p is not None:
-                        p.data = convert(p.data)
+                        p.array = convert(p.array)
                         if p.grad is not None:
-                            p.grad = Tensor(convert(p.grad.data))
+                            p.grad = Tensor(convert(p.grad.array))
                 for b in module._buffers.values():
                     if b is not None:
-                        b.data = convert(b.data)
+                        b.array = convert(b.array)
         return self
 
     def to(self, device=None, dtype=None) -> Module:
@@ -388,7 +388,7 @@ class Module:
                                + "\n\t".join(errors))
         with no_grad():
             for dest, value in copies:
-                dest._backend.xp.copyto(dest.data, _to_backend_array(value, dest.data), casting="unsafe")
+                dest._backend.xp.copyto(dest.array, _to_backend_array(value, dest.array), casting="unsafe")
         return _IncompatibleKeys(missing, unexpected)
 
     # ----- printing -----------------------------------------------------------------------------

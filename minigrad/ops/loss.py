@@ -79,7 +79,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     if input.ndim != 2:
         raise ValueError(f"cross_entropy: expected (N, C) logits, got shape {input.shape}")
     xp = input._backend.xp
-    indices = xp.asarray(target.data if isinstance(target, Tensor) else target)
+    indices = xp.asarray(target.array if isinstance(target, Tensor) else target)
     n, classes = input.shape
     if indices.dtype.kind not in "iu" or indices.shape != (n,):
         raise ValueError(

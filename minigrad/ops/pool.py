@@ -238,7 +238,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
     k, s, p, out_hw = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
     xp = x._backend.xp
     N, C, H, W = x.shape
-    taps, best = _window_max(xp, x.data, k, s, p, out_hw)
+    taps, best = _window_max(xp, x.array, k, s, p, out_hw)
     track = is_recorded((x,))
     if not (track or return_indices):
         return Tensor._make(best)
@@ -445,7 +445,7 @@ def embedding(input, weight: Tensor) -> Tensor:
         shape = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
         raise ValueError(f"embedding: weight must be a 2-D tensor (num_embeddings, dim), "
                          f"got {shape}")
-    indices = input.data if isinstance(input, Tensor) else weight._backend.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else weight._backend.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     num = weight.shape[0]

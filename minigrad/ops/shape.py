@@ -169,7 +169,7 @@ def _raw_index(index):
     """Tensors inside an index become their arrays (integer/bool indexing)."""
     if isinstance(index, tuple):
         return tuple(_raw_index(i) for i in index)
-    return index.data if isinstance(index, Tensor) else index
+    return index.array if isinstance(index, Tensor) else index
 
 
 def _is_basic(index) -> bool:

@@ -27,4 +27,4 @@ def clip_weights_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> N
         parameters = [parameters]
     with no_grad():
         for p in parameters:
-            p._backend.xp.clip(p.data, -clip_value, clip_value, out=p.data)
+            p._backend.xp.clip(p.array, -clip_value, clip_value, out=p.array)

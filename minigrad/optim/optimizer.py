@@ -101,15 +101,15 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    grad = p.grad.data
-                    if grad.shape != p.data.shape:
+                    grad = p.grad.array
+                    if grad.shape != p.array.shape:
                         raise RuntimeError(f"gradient of shape {grad.shape} for a parameter of "
-                                           f"shape {p.data.shape}")
+                                           f"shape {p.array.shape}")
                     xp = p._backend.xp
                     state = self.state.get(p)
                     if state is None:
-                        state = self.state[p] = self._init_state(group, p.data, xp)
-                    self._update(group, p.data, grad, state, xp)
+                        state = self.state[p] = self._init_state(group, p.array, xp)
+                    self._update(group, p.array, grad, state, xp)
         return loss
 
     def _init_state(self, group: dict[str, Any], param, xp) -> dict[str, Any]:
@@ -191,13 +191,13 @@ class Optimizer:
             restored = {}
             for name, value in entry.items():
                 if name in self._scalar_state:
-                    restored[name] = _plain(value.data if isinstance(value, Tensor) else value)
+                    restored[name] = _plain(value.array if isinstance(value, Tensor) else value)
                     continue
-                array = value.data if isinstance(value, Tensor) else value
+                array = value.array if isinstance(value, Tensor) else value
                 if tuple(array.shape) != p.shape:
                     raise ValueError(f"{where}: state '{name}' of parameter {key} has shape "
                                      f"{tuple(array.shape)}, the parameter has shape {p.shape}")
-                restored[name] = _array_like(array, p.data)
+                restored[name] = _array_like(array, p.array)
             new_state[p] = restored
         for group, new_group in zip(self.param_groups, new_groups):
             group.clear()

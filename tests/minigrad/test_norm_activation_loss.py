@@ -278,10 +278,10 @@ def test_running_stats_follow_torch_over_training_steps(shape, momentum):
 
 def test_running_stats_are_updated_in_place_and_keep_their_dtype():
     rm, rv = mg.zeros(3), mg.ones(3)
-    arrays = rm.data, rv.data
+    arrays = rm.array, rv.array
     x = mg.randn(8, 3, generator=mg.Generator(0)) * 2.0 + 1.0
     out = batch_norm(x, rm, rv, training=True)
-    assert rm.data is arrays[0] and rv.data is arrays[1]
+    assert rm.array is arrays[0] and rv.array is arrays[1]
     assert rm.dtype == rv.dtype == out.dtype == np.float32
     np.testing.assert_allclose(rm.numpy(), 0.1 * x.numpy().mean(0), rtol=1e-5)
     np.testing.assert_allclose(rv.numpy(), 0.9 + 0.1 * x.numpy().var(0, ddof=1), rtol=1e-5)

@@ -183,6 +183,7 @@ TENSOR = {
     'contiguous': '()',
     'cpu': '()',
     'cuda': '(device=None)',
+    'data': None,
     'detach': '()',
     'detach_': '()',
     'device': None,
