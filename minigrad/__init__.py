@@ -2,6 +2,7 @@
 
 PyTorch's names and semantics on NumPy (CPU) and CuPy (GPU). See README.md.
 """
+from ._device import device
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (
     Tensor, arange, as_tensor, empty, float16, float32, float64, from_numpy, full, full_like,
@@ -11,14 +12,13 @@ from .tensor import bool_ as bool  # noqa: A001  (torch.bool)
 from .random import Generator, manual_seed, rand, rand_like, randint, randn, randn_like
 from .gradcheck import gradcheck, gradgradcheck, gradcheck_order
 from .tensortypes import CPU_TYPES as _CPU_TYPES
-
-globals().update(_CPU_TYPES)  # FloatTensor, LongTensor, ...: torch's legacy tensor types
 from . import ops
 
 # exp, sum, reshape, cat, ...: every op declared ``@export(top=...)`` in minigrad/ops/
 globals().update(ops.public("top"))
+globals().update(_CPU_TYPES)  # FloatTensor, LongTensor, ...: torch's legacy tensor types
 
 __version__ = "0.1.0"
 
-from . import nn, optim  # noqa: E402
+from . import cuda, nn, optim  # noqa: E402
 from .serialization import load, save  # noqa: E402

@@ -11,6 +11,7 @@ import weakref
 import numpy
 
 from .autograd import AccumulateGrad, Function, run_backward, _as_grad_outputs
+from ._device import as_device, device, is_device_spec
 from .backends import NUMPY, Backend, backend_for_device, backend_of
 
 DEFAULT_DTYPE = numpy.float32
@@ -128,8 +129,13 @@ class Tensor:
         return self.array.dtype
 
     @property
-    def device(self) -> str:
-        return self._backend.device
+    def device(self) -> device:
+        """Where the array lives: ``device('cpu')`` or ``device('cuda', index)``."""
+        return self._backend.device_of(self.array)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._backend is not NUMPY
 
     @property
     def is_leaf(self) -> bool:
@@ -238,15 +244,24 @@ class Tensor:
     def long(self) -> Tensor:
         return self.astype(int64)
 
-    def to(self, device_or_dtype) -> Tensor:
-        """``.to('cpu' | 'cuda')`` moves the data (not differentiable); ``.to(dtype)`` casts."""
-        if isinstance(device_or_dtype, str) and device_or_dtype not in _DTYPES:
-            target = backend_for_device(device_or_dtype)
-            if target is self._backend:
-                return self
-            host = self._backend.to_numpy(self.array)
-            return Tensor._make(target.asarray(host), requires_grad=False)
-        return self.astype(device_or_dtype)
+    def to(self, *args, device=None, dtype=None) -> Tensor:
+        """``.to(device)``, ``.to(dtype)``, ``.to(device, dtype)`` or the keywords: the data moved
+        to ``device`` (a copy; not differentiable, as the move is a leaf) and/or cast to
+        ``dtype`` (differentiable between floating dtypes). ``self`` when nothing changes."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif is_device_spec(arg) or isinstance(arg, int) and not isinstance(arg, bool):
+                device = arg
+            else:
+                dtype = arg
+        out = self if dtype is None else self.astype(dtype)
+        if device is None:
+            return out
+        target = as_device(device)
+        backend = backend_for_device(target)
+        moved = backend.place(out.array, target)
+        return out if moved is out.array else Tensor._make(moved)
 
     def type(self, dtype=None):
         """torch's ``Tensor.type``: with no argument the type's name ('minigrad.FloatTensor');
@@ -257,8 +272,9 @@ class Tensor:
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device=None) -> Tensor:
+        """On GPU ``device`` (an index, 'cuda:1', a device; None: the current GPU)."""
+        return self.to("cuda" if device is None else _cuda_device(device))
 
     # ----- autograd ------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False):
@@ -278,7 +294,7 @@ class Tensor:
         extra = ""
         if self.dtype != float32 and self.dtype.kind == "f":
             extra += f", dtype={self.dtype}"
-        if self.device != "cpu":
+        if self.is_cuda:
             extra += f", device='{self.device}'"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{type(self.grad_fn).__name__}>"
@@ -428,10 +444,10 @@ def _wrap_inputs(op_name: str, inputs: tuple):
 
 
 def _check_same_backend_and_dtype(op_name: str, first: Tensor, x: Tensor) -> None:
-    if x._backend is not first._backend:
+    if x._backend is not first._backend or x.device.index != first.device.index:
         raise RuntimeError(
-            f"{op_name}: tensors are on different backends ({first._backend.device} and "
-            f"{x._backend.device}); move them with .to(device) first"
+            f"{op_name}: expected all tensors on one device, but found tensors on {first.device} "
+            f"and on {x.device}; move them with .to(device) first"
         )
     if x.dtype != first.dtype:
         raise TypeError(
@@ -451,40 +467,52 @@ def _infer_dtype(data):
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """A new leaf tensor holding a copy of ``data`` (list, scalar, array or Tensor)."""
+    """A new leaf tensor holding a copy of ``data`` (list, scalar, array or Tensor), on
+    ``device`` (default: where ``data`` is; the CPU for lists and scalars)."""
     if isinstance(data, Tensor):
         data = data.array
-    backend = backend_of(data) if device is None else backend_for_device(device)
+    target = as_device(device)
+    backend = backend_of(data) if target is None else backend_for_device(target)
     dtype = as_dtype(dtype)
     if backend is NUMPY or backend_of(data) is NUMPY:
         host = data if backend_of(data) is NUMPY else backend_of(data).to_numpy(data)
         arr = numpy.array(host, dtype=dtype if dtype is not None else _infer_dtype(host))
-        arr = backend.asarray(arr)
+        arr = backend.place(arr, target)
     else:
-        arr = backend.xp.array(data, dtype=dtype)
+        with backend.on(target):
+            arr = backend.xp.array(data, dtype=dtype)
     return Tensor._leaf(arr, requires_grad)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
-    """``data`` as a tensor, sharing memory when it is already an array of that dtype."""
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing memory when it is already an array of that dtype on
+    ``device`` (None: wherever it is)."""
     if isinstance(data, Tensor):
-        return data if dtype is None else data.astype(dtype)
-    if hasattr(data, "__array__") or type(data).__module__.startswith("cupy"):
+        out = data if dtype is None else data.astype(dtype)
+        return out if device is None else out.to(device)
+    if device is None and (hasattr(data, "__array__") or type(data).__module__.startswith("cupy")):
         dtype = as_dtype(dtype)
         if dtype is None or data.dtype == dtype:
             return Tensor._leaf(data)
-    return tensor(data, dtype=dtype)
+    return tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(array: numpy.ndarray) -> Tensor:
     return Tensor._leaf(array)
 
 
+def _created(make, device, requires_grad) -> Tensor:
+    """A leaf around ``make(xp)``, an array built by the backend of ``device``, on it."""
+    target = as_device(device)
+    backend = backend_for_device(target)
+    with backend.on(target):
+        return Tensor._leaf(make(backend.xp), requires_grad)
+
+
 def _full(shape, value, dtype, requires_grad, device):
     shape = _shape_arg(shape)
-    backend = backend_for_device(device)
-    arr = backend.xp.full(shape, value, dtype=as_dtype(dtype) or DEFAULT_DTYPE)
-    return Tensor._leaf(arr, requires_grad)
+    dtype = as_dtype(dtype) or DEFAULT_DTYPE
+    return _created(lambda xp: xp.full(shape, value, dtype=dtype), device, requires_grad)
 
 
 def _shape_arg(shape):
@@ -494,6 +522,14 @@ def _shape_arg(shape):
         if not isinstance(s, (int, numpy.integer)) or s < 0:
             raise ValueError(f"sizes must be non-negative integers, got {shape}")
     return tuple(int(s) for s in shape)
+
+
+def _cuda_device(spec) -> device:
+    """``Tensor.cuda``/``Module.cuda``'s argument (an index, 'cuda:1', a device) as a GPU device."""
+    target = as_device(spec)
+    if target.type != "cuda":
+        raise ValueError(f"cuda(device=...) needs a GPU device, got {target}")
+    return target
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -512,21 +548,23 @@ def full(shape, fill_value, dtype=None, requires_grad=False, device=None) -> Ten
     return _full((shape,), fill_value, dtype, requires_grad, device)
 
 
-def _like(t: Tensor, value, dtype, requires_grad):
-    arr = t._backend.xp.full(t.shape, value, dtype=as_dtype(dtype) or t.dtype)
-    return Tensor._leaf(arr, requires_grad)
+def _like(t: Tensor, value, dtype, requires_grad, device):
+    dtype = as_dtype(dtype) or t.dtype
+    if device is None:  # on t's backend, without parsing a device (backward seeds its grad here)
+        return Tensor._leaf(t._backend.xp.full(t.shape, value, dtype=dtype), requires_grad)
+    return _full(t.shape, value, dtype, requires_grad, device)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return _like(t, 0, dtype, requires_grad)
+def zeros_like(t: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(t, 0, dtype, requires_grad, device)
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return _like(t, 1, dtype, requires_grad)
+def ones_like(t: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(t, 1, dtype, requires_grad, device)
 
 
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    return _like(t, fill_value, dtype, requires_grad)
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(t, fill_value, dtype, requires_grad, device)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -534,13 +572,12 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         start, end = 0, start
     ints = all(isinstance(v, (int, numpy.integer)) for v in (start, end, step))
     dtype = as_dtype(dtype) or (numpy.dtype(numpy.int64) if ints else numpy.dtype(DEFAULT_DTYPE))
-    arr = backend_for_device(device).xp.arange(start, end, step, dtype=dtype)
-    return Tensor._leaf(arr, requires_grad)
+    return _created(lambda xp: xp.arange(start, end, step, dtype=dtype), device, requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad=False, device=None) -> Tensor:
-    arr = backend_for_device(device).xp.linspace(start, end, steps, dtype=as_dtype(dtype) or DEFAULT_DTYPE)
-    return Tensor._leaf(arr, requires_grad)
+    dtype = as_dtype(dtype) or DEFAULT_DTYPE
+    return _created(lambda xp: xp.linspace(start, end, steps, dtype=dtype), device, requires_grad)
 
 
 from .ops import elementwise as _ew, linalg as _linalg, shape as _shape  # noqa: E402

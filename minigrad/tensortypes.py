@@ -1,14 +1,15 @@
 """PyTorch's legacy tensor types (``FloatTensor``, ``LongTensor``, ...), still used by many
 training scripts: each is a type for ``isinstance`` and ``Tensor.type(T)``, and a constructor,
 ``FloatTensor(data)`` (an array, a list or a Tensor, cast to its dtype) or ``FloatTensor(2, 3)``
-(zeros of that shape). The CPU ones are ``minigrad.FloatTensor``...; ``tensor_types('cuda')``
-makes those of the GPU.
+(zeros of that shape). The CPU ones are ``minigrad.FloatTensor``..., the GPU ones
+``minigrad.cuda.FloatTensor``... (``tensor_types('cuda')``), on the current GPU.
 """
 from __future__ import annotations
 
 import numpy
 
-from .backends import backend_for_device, backend_of
+from ._device import device as _device
+from .backends import backend_for_device
 from .tensor import Tensor, as_dtype, legacy_constructor_array
 
 _DTYPE_OF_TYPE = {
@@ -21,17 +22,14 @@ class tensortype(type):  # noqa: N801  (the name of type(torch.FloatTensor))
     """The type of ``FloatTensor`` and its kin: ``dtype`` and ``device`` say what they hold."""
 
     dtype: numpy.dtype
-    device: str
+    device: _device  # without an index: 'cuda' types take any GPU's tensors
 
     def __instancecheck__(cls, obj) -> bool:
         return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device == cls.device
 
     def __call__(cls, *data) -> Tensor:
         array = legacy_constructor_array(data, cls.dtype)
-        backend = backend_for_device(cls.device)
-        if backend_of(array) is not backend:
-            array = backend.asarray(backend_of(array).to_numpy(array))
-        return Tensor._leaf(array)
+        return Tensor._leaf(backend_for_device(cls.device).place(array))
 
     def __repr__(cls) -> str:
         return f"<class '{cls.__qualname__}'>"
@@ -41,7 +39,7 @@ def tensor_types(device: str) -> dict[str, tensortype]:
     """name -> type for the tensors of ``device`` ('cpu' or 'cuda')."""
     prefix = "minigrad." if device == "cpu" else f"minigrad.{device}."
     return {
-        name: tensortype(name, (), {"dtype": numpy.dtype(dtype), "device": device,
+        name: tensortype(name, (), {"dtype": numpy.dtype(dtype), "device": _device(device),
                                     "__qualname__": prefix + name})
         for name, dtype in _DTYPE_OF_TYPE.items()
     }
@@ -54,7 +52,7 @@ def type_name(t: Tensor) -> str:
     """'minigrad.FloatTensor', 'minigrad.cuda.LongTensor', ...: the name of ``t``'s type."""
     for name, dtype in _DTYPE_OF_TYPE.items():
         if t.dtype == numpy.dtype(dtype):
-            return ("minigrad." if t.device == "cpu" else f"minigrad.{t.device}.") + name
+            return ("minigrad.cuda." if t.is_cuda else "minigrad.") + name
     raise TypeError(f"no legacy tensor type holds dtype {t.dtype}")
 
 
@@ -77,4 +75,4 @@ def convert(t: Tensor, target) -> Tensor | str:
         dtype, device = _parse_type_name(target)
     else:
         return t.astype(as_dtype(target))
-    return t.to(device).astype(dtype)
+    return t.to(device).astype(dtype)  # an index-less 'cuda' keeps a cuda tensor on its GPU

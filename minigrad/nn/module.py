@@ -14,8 +14,9 @@ from typing import Any, NamedTuple
 import numpy
 
 from ..autograd import no_grad, zero_grad
+from .._device import as_device, is_device_spec
 from ..backends import backend_for_device, backend_of
-from ..tensor import Tensor, as_dtype, empty
+from ..tensor import Tensor, _cuda_device, as_dtype, empty
 
 
 class Parameter(Tensor):
@@ -286,8 +287,9 @@ class Module:
                         b.array = convert(b.array)
         return self
 
-    def to(self, device: str | None = None, dtype=None) -> Module:
-        """Move to ``device`` ('cpu' / 'cuda') and/or cast floating tensors to ``dtype``.
+    def to(self, device=None, dtype=None) -> Module:
+        """Move to ``device`` ('cpu', 'cuda', 'cuda:1', a ``minigrad.device``) and/or cast
+        floating tensors to ``dtype``.
 
         ``module.to('cuda')``, ``module.to(minigrad.float64)`` and
         ``module.to(device='cuda', dtype='float32')`` all work. Integer buffers
@@ -295,25 +297,25 @@ class Module:
         objects are kept, but an optimizer's state arrays are not moved: build
         the optimizer after ``.to()``.
         """
-        if device is not None and dtype is None and not _is_device(device):
+        if device is not None and dtype is None and not is_device_spec(device):
             device, dtype = None, device
-        target = backend_for_device(device) if device is not None else None
+        target = as_device(device)
+        backend = backend_for_device(target) if target is not None else None
         dtype = as_dtype(dtype)
 
         def convert(array):
             if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
                 array = array.astype(dtype)
-            if target is not None and backend_of(array) is not target:
-                array = target.asarray(backend_of(array).to_numpy(array))
-            return array
+            return array if backend is None else backend.place(array, target)
 
         return self._apply_to_tensors(convert)
 
     def cpu(self) -> Module:
         return self.to("cpu")
 
-    def cuda(self) -> Module:
-        return self.to("cuda")
+    def cuda(self, device=None) -> Module:
+        """On GPU ``device`` (an index, 'cuda:1', a device; None: the current GPU)."""
+        return self.to("cuda" if device is None else _cuda_device(device))
 
     def float(self) -> Module:
         return self.to(dtype="float32")
@@ -417,11 +419,6 @@ def _check_name(name, kind: str) -> None:
         raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
     if "." in name or name == "":
         raise KeyError(f"{kind} name can't be empty or contain '.', got {name!r}")
-
-
-def _is_device(value) -> bool:
-    return isinstance(value, str) and (value in ("cpu", "cuda", "gpu", "numpy", "cupy")
-                                       or value.startswith("cuda:"))
 
 
 def _can_copy(src, dest) -> bool:

@@ -33,9 +33,10 @@ def is_mg(t) -> bool:
 
 
 def const(like, values):
-    """A constant (no grad) of ``like``'s library and dtype, so a case runs in float32 too."""
+    """A constant (no grad) of ``like``'s library, dtype and device, so a case runs in float32
+    and on the GPU too."""
     if is_mg(like):
-        return mg.tensor(np.asarray(values, dtype=like.dtype))
+        return mg.tensor(np.asarray(values, dtype=like.dtype), device=like.device)
     return torch.tensor(np.asarray(values), dtype=like.dtype)
 
 

@@ -91,3 +91,9 @@ def test_autograd_grad_takes_only_inputs():
         warnings.simplefilter("always")
         mg.autograd.grad((x * x).sum(), x, only_inputs=False)
     assert any("only_inputs is deprecated" in str(w.message) for w in caught)
+
+
+def test_cuda_legacy_types_exist_and_hold_no_cpu_tensor():
+    assert mg.cuda.FloatTensor.dtype == np.float32 and mg.cuda.FloatTensor.device == "cuda"
+    assert not isinstance(mg.zeros(2), mg.cuda.FloatTensor)
+    assert repr(mg.cuda.LongTensor) == "<class 'minigrad.cuda.LongTensor'>"
