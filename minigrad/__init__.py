@@ -21,4 +21,5 @@ globals().update(_CPU_TYPES)  # FloatTensor, LongTensor, ...: torch's legacy ten
 __version__ = "0.1.0"
 
 from . import cuda, nn, optim  # noqa: E402
+from .backends import cudnn as _cudnn  # noqa: E402,F401  (minigrad.backends.cudnn, torch's stand-in)
 from .serialization import load, save  # noqa: E402

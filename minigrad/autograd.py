@@ -37,6 +37,12 @@ _grad_enabled = True
 # The ``backward_pass`` stamped on nodes recorded now: 0 in forward code; k + 1 while the engine
 # runs, with create_graph=True, a walk whose deepest node is of pass k.
 _backward_pass = 0
+# While a walk runs: the memory (the id of the array owning it) of the root gradients and of
+# each gradient it has stored as a leaf's .grad. One gradient array can reach several leaves
+# (``a + b`` hands both the same one, ``a.reshape(n) + b`` a view of it), and ``.grad`` may be
+# changed in place (``p.grad.mul_(s)``), so a leaf whose gradient's memory is already held
+# elsewhere gets a copy (see AccumulateGrad).
+_arrays_handed_out: set | None = None
 
 
 def is_grad_enabled() -> bool:
@@ -344,10 +350,29 @@ class AccumulateGrad(Function):
         leaf = self.variable
         if grad.shape != leaf.shape:
             raise RuntimeError(f"gradient of shape {grad.shape} for a leaf of shape {leaf.shape}")
-        if not _grad_enabled:  # create_graph=False: .grad carries no graph
-            grad = grad.detach()
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        if leaf.grad is not None:
+            leaf.grad = leaf.grad + grad  # a new array
+        elif not _grad_enabled:  # create_graph=False: .grad carries no graph
+            leaf.grad = _owned(grad)
+        else:
+            leaf.grad = grad
         return ()
+
+
+def _memory_of(array) -> int:
+    return id(array if array.base is None else array.base)
+
+
+def _owned(grad: Tensor) -> Tensor:
+    """``grad`` detached, on memory of its own: copied if this walk already handed out its
+    memory (see ``_arrays_handed_out``). A view of a fresh gradient (a Linear weight's, the
+    transpose of a matmul's output) is kept without a copy."""
+    array = grad.array
+    if _arrays_handed_out is not None:
+        if _memory_of(array) in _arrays_handed_out:
+            array = array.copy()
+        _arrays_handed_out.add(_memory_of(array))
+    return Tensor._leaf(array)
 
 
 def zero_grad(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
@@ -419,11 +444,12 @@ def _run_node(node: Function, grads: list, wanted: set, targets: set) -> tuple:
 def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_graph: bool):
     """Run the backward of each node of ``order``, summing each gradient into ``buffers``
     under the edge (node, output_index) that receives it."""
-    global _backward_pass
+    global _backward_pass, _arrays_handed_out
     wanted = set(order)
-    outer = _backward_pass
+    outer, outer_arrays = _backward_pass, _arrays_handed_out
     if create_graph:
         _backward_pass = 1 + max((node.backward_pass for node in order), default=0)
+    _arrays_handed_out = {_memory_of(g.array) for g in buffers.values()}  # the root gradients
     try:
         with _GradMode(create_graph):
             for node in order:
@@ -435,7 +461,7 @@ def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_g
                 if not retain_graph:
                     node.release()
     finally:
-        _backward_pass = outer
+        _backward_pass, _arrays_handed_out = outer, outer_arrays
 
 
 def run_backward(

@@ -212,3 +212,20 @@ def test_broadcasting_into_a_smaller_tensor_raises():
 def test_copy_needs_a_tensor():
     with pytest.raises(TypeError, match="copy_: expected a Tensor"):
         mg.zeros(2).copy_([1.0, 2.0])
+
+
+def test_leaves_get_gradient_arrays_of_their_own():
+    a, b = mg.tensor([1.0, 2.0], requires_grad=True), mg.tensor([3.0, 4.0], requires_grad=True)
+    c = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    seed = mg.tensor([1.0, 1.0])
+    (a + b + c.reshape(2)).backward(seed)  # one gradient array reaches all three
+    arrays = [a.grad.array, b.grad.array, c.grad.array, seed.array]
+    assert not any(np.shares_memory(x, y) for i, x in enumerate(arrays) for y in arrays[i + 1:])
+    a.grad.mul_(10)
+    assert b.grad.tolist() == [1.0, 1.0] and c.grad.tolist() == [[1.0, 1.0]] and seed.tolist() == [1.0, 1.0]
+
+
+def test_a_linear_weight_keeps_its_gradient_without_a_copy():
+    layer = mg.nn.Linear(3, 2)
+    layer(mg.ones(4, 3)).sum().backward()
+    assert layer.weight.grad.array.base is not None  # the transpose of matmul's fresh output

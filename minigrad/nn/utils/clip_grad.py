@@ -1,0 +1,57 @@
+"""Gradient clipping, as ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``.
+
+The clipped gradient replaces ``p.grad`` (a new array) instead of scaling it in place: an
+array that backward stored as ``.grad`` can be shared by several leaves (``a + b`` hands
+both the same gradient), and scaling it in place would scale it once per leaf.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from ...autograd import no_grad
+from ...ops.shape import stack
+from ...tensor import Tensor, tensor
+
+
+def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p for p in parameters if p.grad is not None]
+
+
+def _total_norm(grads: list[Tensor], norm_type: float) -> Tensor:
+    """The norm of all gradients together, as one vector (the norm of their norms, as torch
+    computes it): a 0-d tensor of the gradients' dtype."""
+    if norm_type == math.inf:
+        return stack([g.abs().max() for g in grads]).max()
+    norms = stack([(g.abs() ** norm_type).sum() ** (1.0 / norm_type) for g in grads])
+    return (norms ** norm_type).sum() ** (1.0 / norm_type)
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Scale the gradients of ``parameters`` so that their total ``norm_type`` norm is at most
+    ``max_norm``: each is multiplied by min(1, max_norm / (total + 1e-6)), torch's factor.
+    Returns the total norm before clipping (a 0-d tensor; 0. when no parameter has a grad)."""
+    norm_type = float(norm_type)
+    grads_of = _with_grads(parameters)
+    if not grads_of:
+        return tensor(0.0)
+    with no_grad():
+        total = _total_norm([p.grad for p in grads_of], norm_type)
+        if error_if_nonfinite and not math.isfinite(float(total)):
+            raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients "
+                               "is non-finite, so it cannot be clipped; pass error_if_nonfinite=False "
+                               "to clip anyway")
+        factor = (max_norm / (total + 1e-6)).clamp(max=1.0)
+        for p in grads_of:
+            p.grad = p.grad * factor
+    return total
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient of ``parameters`` to [-clip_value, clip_value]."""
+    with no_grad():
+        for p in _with_grads(parameters):
+            p.grad = p.grad.clamp(-clip_value, clip_value)
