@@ -9,6 +9,8 @@ from .tensor import (
     int32, int64, linspace, ones, ones_like, tensor, uint8, zeros, zeros_like,
 )
 from .tensor import bool_ as bool  # noqa: A001  (torch.bool)
+from .tensor import float16 as half, float32 as float, float64 as double  # noqa: A001  (torch's aliases)
+from .tensor import int32 as int, int64 as long  # noqa: A001
 from .random import Generator, manual_seed, rand, rand_like, randint, randn, randn_like
 from .gradcheck import gradcheck, gradgradcheck, gradcheck_order
 from .tensortypes import CPU_TYPES as _CPU_TYPES
