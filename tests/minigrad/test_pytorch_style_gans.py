@@ -80,8 +80,8 @@ def test_minigrad_and_torch_give_the_same_losses_from_the_same_weights(minigrad_
     theirs = np.array(torch_script.TRAIN[kind](theirs_g, theirs_d, STEPS, seed=0, workdir=tmp_path))
     # float32 rounding differs (summation orders), and RMSprop's and Adam's normalised steps
     # turn a rounding difference in a small gradient into a larger one in the weights: a few
-    # steps grow it from ~1e-7 to ~1e-5 of the losses' scale
-    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
+    # steps grow it from ~1e-7 to ~4e-6 of the losses' scale
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=3e-5 * np.abs(theirs).max())
     np.testing.assert_allclose(minigrad_script.sample(ours_g, 5, seed=1), torch_script.sample(theirs_g, 5, seed=1),
                                rtol=1e-4, atol=1e-6)
 
