@@ -34,7 +34,7 @@ def weights_init(m):
     classname = m.__class__.__name__
     if classname.find("Linear") != -1:
         m.weight.data.normal_(0.0, 0.02)
-        m.bias.data.fill_(0)
+        m.bias.data.zero_()
     elif classname.find("BatchNorm") != -1:
         m.weight.data.normal_(1.0, 0.02)
         m.bias.data.fill_(0)

@@ -159,10 +159,12 @@ def test_clip_grad_norm_matches_torch(norm_type, scale):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
 
 
-def test_clip_grad_norm_leaves_a_shared_gradient_array_of_another_leaf_alone():
+def test_clip_grad_norm_changes_the_gradients_in_place_and_no_other_leaf_s():
     a, b = mg.tensor([3.0, 4.0], requires_grad=True), mg.tensor([3.0, 4.0], requires_grad=True)
-    (a + b).sum().backward()  # may hand both leaves one gradient array
+    (a + b).sum().backward()  # one gradient array reaches both leaves
+    grad = a.grad
     nn.utils.clip_grad_norm_([a], max_norm=0.5)
+    assert a.grad is grad and a.grad.tolist() == pytest.approx([0.5 / math.sqrt(2)] * 2)
     assert b.grad.tolist() == [1.0, 1.0]
 
 

@@ -1,9 +1,6 @@
-"""Gradient clipping, as ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``.
-
-The clipped gradient replaces ``p.grad`` (a new array) instead of scaling it in place: an
-array that backward stored as ``.grad`` can be shared by several leaves (``a + b`` hands
-both the same gradient), and scaling it in place would scale it once per leaf.
-"""
+"""Gradient clipping, as ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``: the
+gradients change in place, as torch's (backward gives every leaf's ``.grad`` memory of its
+own, so no other tensor changes with it)."""
 from __future__ import annotations
 
 import math
@@ -46,7 +43,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
                                "to clip anyway")
         factor = (max_norm / (total + 1e-6)).clamp(max=1.0)
         for p in grads_of:
-            p.grad = p.grad * factor
+            p.grad.mul_(factor)
     return total
 
 
@@ -54,4 +51,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     """Clamp every gradient of ``parameters`` to [-clip_value, clip_value]."""
     with no_grad():
         for p in _with_grads(parameters):
-            p.grad = p.grad.clamp(-clip_value, clip_value)
+            p.grad.clamp_(-clip_value, clip_value)
