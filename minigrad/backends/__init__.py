@@ -38,6 +38,17 @@ class Backend:
     def to_numpy(self, array) -> numpy.ndarray:
         return array if self.xp is numpy else self.xp.asnumpy(array)
 
+    def check_index_range(self, indices, high: int, what: str) -> None:
+        """IndexError naming ``what`` unless every index is in [0, high). On the CPU only: on a
+        GPU the check would stall the stream on a host sync every call, so an out-of-range
+        index there is the caller's bug, as a device-side assert is in PyTorch (CuPy wraps it)."""
+        if self.xp is not numpy or not indices.size:
+            return
+        low, top = int(indices.min()), int(indices.max())
+        if low < 0 or top >= high:
+            raise IndexError(f"{what} {low if low < 0 else top} is out of bounds: expected values "
+                             f"in [0, {high})")
+
     def device_of(self, array) -> device:
         """The device holding ``array`` (cuda:<its GPU> on CuPy)."""
         if self.xp is numpy:
