@@ -25,9 +25,10 @@ class Backend:
     device: device
     xp: ModuleType
 
-    @property
+    @functools.cached_property
     def kernels(self):
-        """This backend's compute kernels (conv, ...), built once per backend."""
+        """This backend's kernel set (conv trio, leaky_relu, fused optimizers on a GPU), built
+        once (:func:`kernels.dispatch.for_backend`)."""
         from kernels import dispatch
 
         return dispatch.for_backend(self.name)

@@ -42,10 +42,11 @@ class Counters:
     syncs: int = 0                # device -> host fetches (.get, asnumpy, item, float, bool, ...)
     uploads: int = 0              # host -> device copies (asarray/array of host data)
     launches: int = 0             # kernels: ufuncs, reductions, copies, RawModule functions
+    raw_launches: int = 0         # of which RawModule functions (our CUDA C kernels)
     float64_from_float32: list = field(default_factory=list)  # names of calls that promoted
 
     def reset(self) -> None:
-        self.syncs = self.uploads = self.launches = 0
+        self.syncs = self.uploads = self.launches = self.raw_launches = 0
         self.float64_from_float32.clear()
 
     def snapshot(self) -> tuple[int, int, int]:

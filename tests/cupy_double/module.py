@@ -84,6 +84,7 @@ class _RawModule:
 
         def launch(grid, block, args, *, shared_mem: int = 0, stream=None):
             counters.launches += 1
+            counters.raw_launches += 1
             return function(grid, block, tuple(unwrap(a, name) if type(a) is ndarray else _host_arg(name, a)
                                                for a in args), shared_mem=shared_mem)
         return launch
