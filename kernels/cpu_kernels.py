@@ -52,6 +52,15 @@ class CpuKernels:
         mask += negative_slope
         return x * mask, mask
 
+    @staticmethod
+    def total_norm(arrays) -> np.ndarray:
+        """sqrt(sum_i ||a_i||^2) as a float64 0-d array, each ||a_i|| in its own dtype."""
+        total = np.zeros((), dtype=np.float64)
+        for a in arrays:
+            norm = np.linalg.norm(a.ravel()).astype(np.float64)
+            total += norm * norm
+        return np.sqrt(total)
+
     def __repr__(self):
         return f"CpuKernels(conv_impl={self.impl!r})"
 

@@ -267,6 +267,14 @@ class CudaKernels:
                                              np.int64(g.size // N), dtype.type(center), out))
         return out
 
+    @staticmethod
+    def total_norm(arrays):
+        """sqrt(sum_i ||a_i||^2) over every array as one float64 vector: a 0-d array, in four
+        launches whatever the number of arrays (concatenate, cast, dot, sqrt)."""
+        xp = array_module(arrays[0])
+        flat = xp.concatenate([a.ravel() for a in arrays]).astype(np.float64)
+        return xp.sqrt(xp.vdot(flat, flat))
+
     # ----- optimizers: one launch over every parameter -----------------------------------
     def adam_(self, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step: int,
               lr: float, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import ModuleType
 
 import numpy
@@ -24,6 +25,8 @@ class Backend:
     name: str
     device: device
     xp: ModuleType
+    # constant(value, dtype): a 0-d array holding an op's Python or NumPy scalar operand
+    constant: Callable = field(repr=False, compare=False, default=numpy.asarray)
 
     @functools.cached_property
     def kernels(self):
@@ -73,6 +76,24 @@ class Backend:
         return self.xp.cuda.Device(target.index)
 
 
+class DeviceConstants:
+    """``constant(value, dtype)`` for a GPU: one 0-d device array per (value, dtype, GPU),
+    reused, so ``x * 2.0`` in a training step is not a host-to-device copy per call. Ops
+    never write into their inputs, so sharing the array is safe. Holds at most ``limit``."""
+
+    def __init__(self, xp: ModuleType, limit: int = 1024):
+        self.xp, self.limit, self._arrays = xp, limit, {}
+
+    def __call__(self, value, dtype):
+        key = (type(value), value, dtype, self.xp.cuda.runtime.getDevice())
+        array = self._arrays.get(key)
+        if array is None:
+            if len(self._arrays) >= self.limit:
+                self._arrays.clear()
+            array = self._arrays[key] = self.xp.asarray(value, dtype=dtype)
+        return array
+
+
 @functools.cache
 def _cuda_device(index: int) -> device:
     return device("cuda", index)
@@ -97,7 +118,7 @@ def cupy_backend() -> Backend:
             ) from exc
         except Exception as exc:  # a broken CuPy install fails on import with its own error types
             raise RuntimeError(f"CuPy failed to load ({type(exc).__name__}: {exc})") from None
-        _cupy_backend = Backend("cupy", device("cuda"), cupy)
+        _cupy_backend = Backend("cupy", device("cuda"), cupy, DeviceConstants(cupy))
     if not _cupy_checked:
         gpu_count(_cupy_backend)
         _cupy_checked = True

@@ -108,6 +108,7 @@ def build_module(counters) -> types.ModuleType:
                 return ndarray(data._a.copy()) if copy else data
             return compute("astype", data._a.astype, (dtype,), {})
         counters.uploads += 1
+        counters.record("upload")
         host = data if isinstance(data, numpy.ndarray) else unwrap(data, "cupy.asarray")
         return ndarray(numpy.array(host, dtype=dtype, copy=True))
 
