@@ -434,7 +434,7 @@ def _wrap_inputs(op_name: str, inputs: tuple):
         if isinstance(x, Tensor):
             tensors.append(x)
         elif isinstance(x, (numbers.Number, numpy.generic)):
-            tensors.append(Tensor._make(backend.xp.asarray(x, dtype=dtype)))
+            tensors.append(Tensor._make(backend.constant(x, dtype)))
         else:
             arr = backend.asarray(x)
             if arr.dtype != dtype:

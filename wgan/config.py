@@ -48,7 +48,10 @@ DEFAULT_N_SAMPLES_CONDITIONAL = 100  # a 10 x 10 grid, one row per class
 
 # Settings that may differ when a run is resumed: they change how far it goes and what it
 # writes, never what a finished step computes.
-RESUMABLE = ("iters", "sample_every", "checkpoint_every", "data_dir")
+RESUMABLE = ("iters", "sample_every", "checkpoint_every", "log_every", "data_dir")
+#: steps between metric fetches: every step on the CPU (as before); on a GPU a fetch is a host
+#: sync that stalls the queue of kernels, so the metrics of 25 steps are fetched at once
+DEFAULT_LOG_EVERY = {"numpy": 1, "cupy": 25}
 
 
 class ConfigError(ValueError):
@@ -79,6 +82,7 @@ class Config:
     sample_every: int = 100
     checkpoint_every: int = 100
     n_samples: int = 64
+    log_every: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able settings (tuples become lists)."""
@@ -215,6 +219,7 @@ def resolve_config(explicit: dict[str, Any]) -> Config:
         sample_every=_positive_int("sample_every", given.get("sample_every", 100)),
         checkpoint_every=_positive_int("checkpoint_every", given.get("checkpoint_every", 100)),
         n_samples=n_samples,
+        log_every=_positive_int("log_every", given.get("log_every", DEFAULT_LOG_EVERY[backend])),
     )
     if limit is not None and limit < config.batch_size:
         raise ConfigError(f"--limit-images {limit} is smaller than --batch-size "

@@ -30,7 +30,7 @@ from . import outputs
 from .config import NUM_CLASSES, Config, resume_config
 from .models import MODELS, ModelSpec
 from .progress import ProgressBar
-from .trainer import NonFiniteError, Trainer, TrainingError, make_trainer, metric_floats
+from .trainer import NonFiniteError, Trainer, TrainingError, check_finite, fetch_records, make_trainer
 
 NO_CHECKPOINT = "No checkpoint has been written yet."
 
@@ -221,8 +221,24 @@ def train(config: Config | None, run_dir: str | Path, *, resume: bool = False,
     saved_step = trainer.step if resume else None
     sampled_step = trainer.step
 
+    pending: list[dict] = []  # records of steps whose metrics are still on the device
+
+    def log_pending() -> None:
+        """Fetch the pending steps' metrics (one sync), guard them, write them."""
+        try:
+            for record in fetch_records(pending):
+                if not trainer.guard_in_step:
+                    check_finite(record, record["step"], fetched_at=trainer.step)
+                outputs.append_metrics(run_dir, record)
+                bar.update(record["step"], _shown(record))
+        except NonFiniteError as exc:
+            raise exc.with_checkpoint(_last_good(run_dir, saved_step)) from None
+        finally:
+            pending.clear()
+
     def checkpoint() -> None:
         nonlocal saved_step
+        log_pending()  # a checkpoint follows only steps the guard has passed
         save(trainer.state_dict(), run_dir / outputs.CHECKPOINT_FILE)
         saved_step = trainer.step
         outputs.save_loss_plot(run_dir, title)
@@ -231,16 +247,17 @@ def train(config: Config | None, run_dir: str | Path, *, resume: bool = False,
     try:
         while trainer.step < config.iters and not stop:
             try:
-                record = metric_floats(trainer.train_step())
+                pending.append(trainer.train_step())
             except NonFiniteError as exc:
                 raise exc.with_checkpoint(_last_good(run_dir, saved_step)) from None
-            outputs.append_metrics(run_dir, record)
-            bar.update(trainer.step, _shown(record))
+            if trainer.step % config.log_every == 0:
+                log_pending()
             if trainer.step % config.sample_every == 0:
                 save_samples(trainer, outputs.sample_path(run_dir, trainer.step))
                 sampled_step = trainer.step
             if trainer.step % config.checkpoint_every == 0:
                 checkpoint()
+        log_pending()
     finally:
         bar.close()
     if saved_step != trainer.step:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import ModuleType
 
 import numpy
@@ -24,10 +25,13 @@ class Backend:
     name: str
     device: device
     xp: ModuleType
+    # constant(value, dtype): a 0-d array holding an op's Python or NumPy scalar operand
+    constant: Callable = field(repr=False, compare=False, default=numpy.asarray)
 
-    @property
+    @functools.cached_property
     def kernels(self):
-        """This backend's compute kernels (conv, ...), built once per backend."""
+        """This backend's kernel set (conv trio, leaky_relu, fused optimizers on a GPU), built
+        once (:func:`kernels.dispatch.for_backend`)."""
         from kernels import dispatch
 
         return dispatch.for_backend(self.name)
@@ -37,6 +41,17 @@ class Backend:
 
     def to_numpy(self, array) -> numpy.ndarray:
         return array if self.xp is numpy else self.xp.asnumpy(array)
+
+    def check_index_range(self, indices, high: int, what: str) -> None:
+        """IndexError naming ``what`` unless every index is in [0, high). On the CPU only: on a
+        GPU the check would stall the stream on a host sync every call, so an out-of-range
+        index there is the caller's bug, as a device-side assert is in PyTorch (CuPy wraps it)."""
+        if self.xp is not numpy or not indices.size:
+            return
+        low, top = int(indices.min()), int(indices.max())
+        if low < 0 or top >= high:
+            raise IndexError(f"{what} {low if low < 0 else top} is out of bounds: expected values "
+                             f"in [0, {high})")
 
     def device_of(self, array) -> device:
         """The device holding ``array`` (cuda:<its GPU> on CuPy)."""
@@ -59,6 +74,24 @@ class Backend:
         if self.xp is numpy or target is None or target.index is None:
             return contextlib.nullcontext()
         return self.xp.cuda.Device(target.index)
+
+
+class DeviceConstants:
+    """``constant(value, dtype)`` for a GPU: one 0-d device array per (value, dtype, GPU),
+    reused, so ``x * 2.0`` in a training step is not a host-to-device copy per call. Ops
+    never write into their inputs, so sharing the array is safe. Holds at most ``limit``."""
+
+    def __init__(self, xp: ModuleType, limit: int = 1024):
+        self.xp, self.limit, self._arrays = xp, limit, {}
+
+    def __call__(self, value, dtype):
+        key = (type(value), value, dtype, self.xp.cuda.runtime.getDevice())
+        array = self._arrays.get(key)
+        if array is None:
+            if len(self._arrays) >= self.limit:
+                self._arrays.clear()
+            array = self._arrays[key] = self.xp.asarray(value, dtype=dtype)
+        return array
 
 
 @functools.cache
@@ -85,7 +118,7 @@ def cupy_backend() -> Backend:
             ) from exc
         except Exception as exc:  # a broken CuPy install fails on import with its own error types
             raise RuntimeError(f"CuPy failed to load ({type(exc).__name__}: {exc})") from None
-        _cupy_backend = Backend("cupy", device("cuda"), cupy)
+        _cupy_backend = Backend("cupy", device("cuda"), cupy, DeviceConstants(cupy))
     if not _cupy_checked:
         gpu_count(_cupy_backend)
         _cupy_checked = True

@@ -35,15 +35,9 @@ class LeakyRelu(Function):
     negative_slope: float
 
     def forward(self, x):
-        positive = x > 0
-        if not self.recording:  # nothing will differentiate this: skip the mask
-            return self.xp.where(positive, x, x * x.dtype.type(self.negative_slope))
-        # built in place in x's dtype (a float64 where() + astype measured 17x slower than torch)
-        mask = positive.astype(x.dtype)
-        mask *= 1.0 - self.negative_slope
-        mask += self.negative_slope
-        self.mask = mask
-        return x * mask
+        # the backend's kernel (one fused launch on a GPU); the mask only when recorded
+        y, self.mask = self.backend.kernels.leaky_relu(x, self.negative_slope, with_mask=self.recording)
+        return y
 
     def backward(self, gy):
         return MaskedScale.apply(gy, mask=self.mask)

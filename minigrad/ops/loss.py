@@ -158,9 +158,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
             f"cross_entropy: target must be integer class indices of shape ({n},), got "
             f"{indices.dtype} of shape {indices.shape}"
         )
-    if n and (int(indices.min()) < 0 or int(indices.max()) >= classes):
-        bad = int(indices.min()) if int(indices.min()) < 0 else int(indices.max())
-        raise IndexError(f"cross_entropy: target {bad} is out of bounds for {classes} classes")
+    input._backend.check_index_range(indices, classes, "cross_entropy: target")
     picked = TakeAlong.apply(log_softmax(input, 1), indices=indices.reshape(n, 1), dim=1)
     return _reduce(-reshape(picked, (n,)), reduction)
 

@@ -42,11 +42,22 @@ class Counters:
     syncs: int = 0                # device -> host fetches (.get, asnumpy, item, float, bool, ...)
     uploads: int = 0              # host -> device copies (asarray/array of host data)
     launches: int = 0             # kernels: ufuncs, reductions, copies, RawModule functions
+    raw_launches: int = 0         # of which RawModule functions (our CUDA C kernels)
     float64_from_float32: list = field(default_factory=list)  # names of calls that promoted
+    trace: bool = False           # when set, ``sites`` collects where each sync and upload came from
+    sites: list = field(default_factory=list)
+
+    def record(self, kind: str) -> None:
+        if self.trace:
+            import traceback
+
+            frames = [f for f in traceback.extract_stack()[:-2] if "cupy_double" not in f.filename]
+            self.sites.append((kind, " < ".join(f"{f.name}:{f.lineno}" for f in reversed(frames[-4:]))))
 
     def reset(self) -> None:
-        self.syncs = self.uploads = self.launches = 0
+        self.syncs = self.uploads = self.launches = self.raw_launches = 0
         self.float64_from_float32.clear()
+        self.sites.clear()
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.syncs, self.uploads, self.launches

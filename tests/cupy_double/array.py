@@ -115,6 +115,7 @@ class ndarray:  # noqa: N801 - cupy.ndarray
 
     def get(self, stream=None, order="C", out=None) -> numpy.ndarray:
         _counters.syncs += 1
+        _counters.record("sync")
         return self._a.copy()
 
     def set(self, arr, stream=None) -> None:
@@ -123,6 +124,7 @@ class ndarray:  # noqa: N801 - cupy.ndarray
 
     def item(self):
         _counters.syncs += 1
+        _counters.record("sync")
         return self._a.item()
 
     def tolist(self):

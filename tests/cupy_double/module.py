@@ -84,6 +84,7 @@ class _RawModule:
 
         def launch(grid, block, args, *, shared_mem: int = 0, stream=None):
             counters.launches += 1
+            counters.raw_launches += 1
             return function(grid, block, tuple(unwrap(a, name) if type(a) is ndarray else _host_arg(name, a)
                                                for a in args), shared_mem=shared_mem)
         return launch
@@ -107,6 +108,7 @@ def build_module(counters) -> types.ModuleType:
                 return ndarray(data._a.copy()) if copy else data
             return compute("astype", data._a.astype, (dtype,), {})
         counters.uploads += 1
+        counters.record("upload")
         host = data if isinstance(data, numpy.ndarray) else unwrap(data, "cupy.asarray")
         return ndarray(numpy.array(host, dtype=dtype, copy=True))
 

@@ -1,4 +1,5 @@
-"""``nn.utils``, PyTorch's helpers on parameters: gradient clipping."""
-from .clip_grad import clip_grad_norm_, clip_grad_value_
+"""``minigrad.nn.utils``: helpers over many parameters at once, as ``torch.nn.utils``: the
+total norm of many tensors, gradient clipping."""
+from .clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]

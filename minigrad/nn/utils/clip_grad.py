@@ -1,6 +1,6 @@
-"""Gradient clipping, as ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``: the
-gradients change in place, as torch's (backward gives every leaf's ``.grad`` memory of its
-own, so no other tensor changes with it)."""
+"""Total norms and gradient clipping, as torch's ``nn.utils.get_total_norm``,
+``clip_grad_norm_`` and ``clip_grad_value_``. The gradients change in place, as torch's
+(backward gives every leaf's ``.grad`` memory of its own, so no other tensor changes with it)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,18 @@ from collections.abc import Iterable
 
 from ...autograd import no_grad
 from ...ops.shape import stack
-from ...tensor import Tensor, tensor
+from ...tensor import Tensor, tensor, zeros
+
+
+def get_total_norm(tensors: Iterable[Tensor] | Tensor) -> Tensor:
+    """The L2 norm of all ``tensors`` together, as one vector: a float64 0-d tensor on their
+    device, computed there without a host sync (the backend's kernel set: per-tensor norms
+    summed on the CPU, one concatenation and one dot on a GPU). 0 for no tensors."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if not tensors:
+        return zeros((), dtype="float64")
+    backend = tensors[0]._backend
+    return Tensor._make(backend.kernels.total_norm([t.array for t in tensors]))
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -22,6 +33,8 @@ def _total_norm(grads: list[Tensor], norm_type: float) -> Tensor:
     computes it): a 0-d tensor of the gradients' dtype."""
     if norm_type == math.inf:
         return stack([g.abs().max() for g in grads]).max()
+    if norm_type == 2.0:  # the backend's kernel, in float64
+        return get_total_norm(grads).astype(grads[0].dtype)
     norms = stack([(g.abs() ** norm_type).sum() ** (1.0 / norm_type) for g in grads])
     return (norms ** norm_type).sum() ** (1.0 / norm_type)
 
