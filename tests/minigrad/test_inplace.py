@@ -205,7 +205,8 @@ def test_unsupported_recorded_changes_say_so():
 
 
 def test_broadcasting_into_a_smaller_tensor_raises():
-    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast "
+                                           r"shape \[2, 3\]"):
         mg.zeros(3).add_(mg.ones(2, 3))
 
 

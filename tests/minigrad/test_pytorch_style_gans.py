@@ -82,10 +82,11 @@ def test_minigrad_and_torch_give_the_same_losses_from_the_same_weights(minigrad_
     # turn a rounding difference in a small gradient into a larger one in the weights: a few
     # steps grow it from ~1e-7 to ~4e-6 of the losses' scale
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=3e-5 * np.abs(theirs).max())
-    np.testing.assert_allclose(minigrad_script.sample(ours_g, 5, seed=1), torch_script.sample(theirs_g, 5, seed=1),
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(minigrad_script.sample(ours_g, 5, seed=1),
+                               torch_script.sample(theirs_g, 5, seed=1), rtol=1e-4, atol=1e-6)
 
 
 def test_the_functional_loss_matches_torch(minigrad_script, torch_script):
     p, t = np.array([0.2, 0.9, 0.5]), np.array([0.0, 1.0, 1.0])
-    assert minigrad_script.binary_loss_check(p, t) == pytest.approx(torch_script.binary_loss_check(p, t), rel=1e-6)
+    expected = torch_script.binary_loss_check(p, t)
+    assert minigrad_script.binary_loss_check(p, t) == pytest.approx(expected, rel=1e-6)
