@@ -88,7 +88,7 @@ class MinigradFramework:
                               device=self.device)
 
     def to_numpy(self, t) -> np.ndarray:
-        return t._backend.to_numpy(t.data).copy()
+        return t._backend.to_numpy(t.array).copy()
 
     def synchronize(self) -> None:
         if self.device == "cuda":

@@ -141,10 +141,10 @@ def machine_info(backend: str, threads: dict, torch=None) -> dict[str, object]:
 
 def _conv_impl() -> str | None:
     try:
-        from kernels import conv
+        from kernels import dispatch
     except ImportError:
         return None
-    return getattr(conv, "DEFAULT_IMPL", None)
+    return dispatch.for_backend("numpy").impl
 
 
 def slug(text: str) -> str:

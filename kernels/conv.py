@@ -24,7 +24,6 @@ C-contiguous array of the inputs' (common) floating dtype.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +42,7 @@ __all__ = [
     "conv_transpose2d",
     "array_module",
     "NUMBA_AVAILABLE",
-    "DEFAULT_IMPL",
+    "IMPLS",
 ]
 
 
@@ -190,32 +189,20 @@ except Exception:  # noqa: BLE001 - any import failure means "no numba"
 
 NUMBA_AVAILABLE = _numba_cpu is not None
 
-#: Implementation used when ``impl=None``: 'numba' (Numba im2col/col2im around the
-#: BLAS GEMM; CPU only) when numba imports, else 'numpy'.  Override with the
-#: environment variable MINIGRAD_CONV_IMPL=numpy|numba at import, or assign.
-DEFAULT_IMPL = os.environ.get("MINIGRAD_CONV_IMPL", "numba" if NUMBA_AVAILABLE else "numpy")
-if DEFAULT_IMPL not in ("numpy", "numba"):
-    raise ValueError(f"MINIGRAD_CONV_IMPL must be 'numpy' or 'numba', got {DEFAULT_IMPL!r}")
-if DEFAULT_IMPL == "numba" and not NUMBA_AVAILABLE:
-    raise ImportError("MINIGRAD_CONV_IMPL=numba but numba could not be imported")
+IMPLS = ("numpy", "numba")
 
 
 def _use_numba(impl, xp, dtype):
-    """Whether the Numba im2col/col2im kernels handle this call."""
-    explicit = impl is not None
-    if not explicit:
-        impl = DEFAULT_IMPL
+    """Whether the Numba im2col/col2im kernels handle this call: ``impl='numba'`` asks for
+    them (on NumPy arrays only; dtypes they are not compiled for take the NumPy path)."""
+    if impl not in IMPLS:
+        raise ValueError(f"impl must be 'numpy' or 'numba', got {impl!r}")
     if impl == "numpy":
         return False
-    if impl != "numba":
-        raise ValueError(f"impl must be None, 'numpy' or 'numba', got {impl!r}")
     if xp is not np:
-        if not explicit:  # module default on CuPy arrays: the xp path
-            return False
         raise ValueError("impl='numba' works on NumPy arrays only")
     if not NUMBA_AVAILABLE:
         raise ValueError("impl='numba' requested but numba is not available")
-    # float16 etc. are not compiled: they take the NumPy path
     return dtype in _numba_cpu.SUPPORTED_DTYPES
 
 
@@ -339,10 +326,10 @@ def _is_pointwise(geom):
 # the trio
 # --------------------------------------------------------------------------------------
 
-def conv2d(x, w, geom: ConvGeometry, *, impl=None):
+def conv2d(x, w, geom: ConvGeometry, *, impl="numpy"):
     """Cross-correlation y (N, O, Ho, Wo) of x (N, C, H, W) with w (O, C, kH, kW).
 
-    ``impl``: None (module default :data:`DEFAULT_IMPL`), 'numpy' or 'numba'.
+    ``impl``: 'numpy' (any array module: the reference and the fallback) or 'numba'.
     """
     xp = array_module(x)
     _check_x(x, geom)
@@ -364,7 +351,7 @@ def conv2d(x, w, geom: ConvGeometry, *, impl=None):
     return xp.ascontiguousarray(y.reshape(N, Ho, Wo, O).transpose(0, 3, 1, 2))
 
 
-def conv2d_input_grad(gy, w, geom: ConvGeometry, *, impl=None):
+def conv2d_input_grad(gy, w, geom: ConvGeometry, *, impl="numpy"):
     """Adjoint of :func:`conv2d` in x: gy (N, O, Ho, Wo) -> gx (N, C, H, W).
 
     Equals conv_transpose2d(gy, w) for the geometry from :func:`conv_transpose_geometry`.
@@ -389,7 +376,7 @@ def conv2d_input_grad(gy, w, geom: ConvGeometry, *, impl=None):
     return _col2im(xp, dcols, geom, N, C, dtype, numba)
 
 
-def conv2d_weight_grad(x, gy, geom: ConvGeometry, *, impl=None):
+def conv2d_weight_grad(x, gy, geom: ConvGeometry, *, impl="numpy"):
     """Adjoint of :func:`conv2d` in w: x (N, C, H, W), gy (N, O, Ho, Wo) -> (O, C, kH, kW)."""
     xp = array_module(x)
     _check_x(x, geom)
@@ -417,7 +404,7 @@ def conv2d_weight_grad(x, gy, geom: ConvGeometry, *, impl=None):
     return xp.ascontiguousarray(gw)
 
 
-def conv_transpose2d(x, w, geom: ConvGeometry, *, impl=None):
+def conv_transpose2d(x, w, geom: ConvGeometry, *, impl="numpy"):
     """conv_transpose2d (PyTorch semantics, w of shape (C_in, C_out, kH, kW)).
 
     ``geom`` comes from :func:`conv_transpose_geometry`; this is exactly

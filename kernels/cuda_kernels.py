@@ -48,6 +48,7 @@ MODULE_OPTIONS = {
     "optim.cu": ("--fmad=false",),
 }
 BLOCK = 256
+TABLE_CACHE = 64  # device copies of address tables kept (see CudaKernels._table)
 MAX_GRID = 65535  # the kernels loop grid-stride, so a capped grid still covers everything
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 
@@ -85,9 +86,12 @@ class CudaKernels:
     """The CUDA kernel set. ``load_module(code, options, name)`` builds a module with
     ``get_function(name)`` (default: ``cupy.RawModule``; the tests pass the emulator's)."""
 
+    MULTI_TENSOR = True  # adam_, rmsprop_ and clip_ update every parameter in one launch
+
     def __init__(self, load_module: Callable | None = None):
         self._load_module = load_module or _cupy_module
         self._modules = {}
+        self._tables = {}
 
     def _kernel(self, file: str, name: str, dtype: np.dtype):
         if file not in self._modules:
@@ -263,6 +267,14 @@ class CudaKernels:
                                              np.int64(g.size // N), dtype.type(center), out))
         return out
 
+    @staticmethod
+    def total_norm(arrays):
+        """sqrt(sum_i ||a_i||^2) over every array as one float64 vector: a 0-d array, in four
+        launches whatever the number of arrays (concatenate, cast, dot, sqrt)."""
+        xp = array_module(arrays[0])
+        flat = xp.concatenate([a.ravel() for a in arrays]).astype(np.float64)
+        return xp.sqrt(xp.vdot(flat, flat))
+
     # ----- optimizers: one launch over every parameter -----------------------------------
     def adam_(self, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step: int,
               lr: float, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
@@ -310,9 +322,9 @@ class CudaKernels:
                 self._check_like(name, index, params, arrays, dtype)
         xp = array_module(params[0])
         sizes = [int(p.size) for p in params]
-        starts = xp.asarray(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+        starts = self._table(xp, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
         tables = [None if arrays is None else
-                  xp.asarray(np.array([_address(a) for a in arrays], dtype=np.uint64))
+                  self._table(xp, np.array([_address(a) for a in arrays], dtype=np.uint64))
                   for arrays in lists]
         kernel = self._kernel("optim.cu", name, dtype)
         grid = (_grid(sum(sizes)),)
@@ -321,6 +333,19 @@ class CudaKernels:
             if sum(sizes):
                 kernel(grid, (BLOCK,), (*tables, starts, np.int32(len(params)), *scalars))
         return launch, dtype
+
+    def _table(self, xp, host: np.ndarray):
+        """``host`` (addresses or offsets) on the device, uploaded once per distinct content:
+        parameters and optimizer state keep their addresses from step to step, so after the
+        first step only the gradients' table is new. At most ``TABLE_CACHE`` are kept."""
+        key = (host.dtype.char, host.tobytes())
+        table = self._tables.pop(key, None)
+        if table is None:
+            table = xp.asarray(host)
+            if len(self._tables) >= TABLE_CACHE:
+                self._tables.pop(next(iter(self._tables)))
+        self._tables[key] = table  # most recently used last
+        return table
 
     @staticmethod
     def _check_like(name: str, index: int, params: list, arrays: list, dtype: np.dtype) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy
 
+from ._device import as_device
 from .backends import backend_for_device
 from .tensor import DEFAULT_DTYPE, Tensor, as_dtype, _shape_arg
 
@@ -57,8 +58,9 @@ def manual_seed(seed: int) -> Generator:
 
 
 def _make(host: numpy.ndarray, dtype, requires_grad, device) -> Tensor:
-    arr = backend_for_device(device).asarray(host.astype(as_dtype(dtype) or DEFAULT_DTYPE, copy=False))
-    return Tensor(arr, requires_grad=requires_grad)
+    target = as_device(device)
+    host = host.astype(as_dtype(dtype) or DEFAULT_DTYPE, copy=False)
+    return Tensor._leaf(backend_for_device(target).place(host, target), requires_grad)
 
 
 def _rng(generator: Generator | None) -> numpy.random.Generator:
@@ -83,11 +85,11 @@ def randint(low, high=None, size=(), generator=None, dtype="int64", device=None)
     return _make(host, dtype, False, device)
 
 
-def randn_like(t: Tensor, generator=None, dtype=None, requires_grad=False) -> Tensor:
+def randn_like(t: Tensor, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     return randn(*t.shape, generator=generator, dtype=dtype or t.dtype,
-                 requires_grad=requires_grad, device=t.device)
+                 requires_grad=requires_grad, device=t.device if device is None else device)
 
 
-def rand_like(t: Tensor, generator=None, dtype=None, requires_grad=False) -> Tensor:
+def rand_like(t: Tensor, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     return rand(*t.shape, generator=generator, dtype=dtype or t.dtype,
-                requires_grad=requires_grad, device=t.device)
+                requires_grad=requires_grad, device=t.device if device is None else device)

@@ -140,7 +140,7 @@ def _encode(obj: Any, arrays: dict, where: str, depth: int = 0) -> dict:
     if isinstance(obj, str):
         return {"t": "str", "v": obj}
     if isinstance(obj, Tensor):
-        return {"t": "tensor", "k": _add_array(obj.data, arrays, where)}
+        return {"t": "tensor", "k": _add_array(obj.array, arrays, where)}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {"t": kind, "v": [_encode(x, arrays, f"{where}[{i}]", depth + 1)
@@ -188,7 +188,7 @@ def _decode(node: dict, arrays: dict, backend, depth: int) -> Any:
     if kind == "scalar":
         return arrays[node["k"]][()]
     if kind == "tensor":
-        return Tensor(backend.asarray(arrays[node["k"]]))
+        return Tensor._leaf(backend.asarray(arrays[node["k"]]))
     if kind == "list":
         return [_decode(x, arrays, backend, depth + 1) for x in node["v"]]
     if kind == "tuple":

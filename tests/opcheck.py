@@ -66,16 +66,18 @@ class OpCase:
         arrays = [np.asarray(a) for a in self.make_inputs(np.random.default_rng(seed))]
         return [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
 
-    def inputs(self, dtype=np.float64, noncontiguous=False, seed=0) -> list[minigrad.Tensor]:
+    def inputs(self, dtype=np.float64, noncontiguous=False, seed=0, device="cpu") -> list[minigrad.Tensor]:
+        """The inputs as tensors on ``device``, the float ones that are differentiated
+        requiring grad (``noncontiguous``: strided CPU arrays)."""
         out = []
         for i, a in enumerate(self.arrays(dtype, seed)):
             if i in self.nondiff or a.dtype.kind != "f":
-                out.append(minigrad.Tensor(a))
+                out.append(minigrad.from_numpy(a).to(device))
                 continue
             if noncontiguous and a.ndim >= 1 and a.size > 1:
                 a = np.repeat(a, 2, axis=-1)[..., ::2]  # same values, strided memory
                 assert not a.flags.c_contiguous
-            out.append(minigrad.Tensor(a, requires_grad=True))
+            out.append(minigrad.from_numpy(a).to(device).requires_grad_())
         return out
 
 
@@ -112,7 +114,7 @@ def _outputs(result):
 FORWARD_TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
 
 
-def check_forward(case: OpCase, dtype=np.float64) -> None:
+def check_forward(case: OpCase, dtype=np.float64, device="cpu") -> None:
     """The forward matches the case's NumPy reference; outputs and gradients keep ``dtype``.
 
     The reference runs in float64 on the inputs rounded to ``dtype``, so what is
@@ -123,12 +125,13 @@ def check_forward(case: OpCase, dtype=np.float64) -> None:
         f"{case.name}: declare forward_expected (a NumPy reference for the forward)"
     arrays = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in case.arrays(dtype)]
     expected = _outputs(case.forward_expected(*arrays))
-    inputs = case.inputs(dtype=dtype)
+    inputs = case.inputs(dtype=dtype, device=device)
     ours = _outputs(case.fn(*inputs))
     assert len(ours) == len(expected), \
         f"{case.name}: {len(ours)} outputs, the reference has {len(expected)}"
     for k, (o, e) in enumerate(zip(ours, expected, strict=True)):
         assert o.dtype == dtype, f"{case.name}: output {k} is {o.dtype} for {np.dtype(dtype)} inputs"
+        assert o.device == device, f"{case.name}: output {k} is on {o.device}, the inputs on {device}"
         err = relative_error(o.detach().numpy(), e)
         assert err <= FORWARD_TOLERANCE[np.dtype(dtype).type], \
             f"{case.name}: output {k} differs from the NumPy reference by {err:.2e}"
@@ -140,11 +143,11 @@ def check_forward(case: OpCase, dtype=np.float64) -> None:
                 f"{case.name}: gradient {i} is {g.dtype} for {np.dtype(dtype)} inputs"
 
 
-def check_gradients(case: OpCase, order: int, noncontiguous: bool = False) -> None:
-    """Finite-difference checks of derivative orders 1..order in float64."""
+def check_gradients(case: OpCase, order: int, noncontiguous: bool = False, device="cpu") -> None:
+    """Finite-difference checks of derivative orders 1..order in float64, on ``device``."""
     if order > case.max_order:
         pytest.skip(f"{case.name} is checked up to order {case.max_order}")
-    inputs = case.inputs(noncontiguous=noncontiguous)
+    inputs = case.inputs(noncontiguous=noncontiguous, device=device)
     assert gradcheck_order(
         case.fn, inputs, order=order, eps=case.eps, atol=case.atol, rtol=case.rtol,
         fast_mode=order >= case.fast_from_order,
@@ -152,7 +155,7 @@ def check_gradients(case: OpCase, order: int, noncontiguous: bool = False) -> No
 
 
 def _to_torch(t: minigrad.Tensor, requires_grad: bool):
-    x = torch.from_numpy(np.array(t.data))
+    x = torch.from_numpy(np.array(t.array))
     return x.requires_grad_(requires_grad and x.is_floating_point())
 
 

@@ -50,8 +50,11 @@ DEFAULT_N_SAMPLES_CONDITIONAL = 100  # a 10 x 10 grid, one row per class
 # Settings that may differ when a run is resumed: they change how far it goes and what it
 # writes, never what a finished step computes.  (A resumed run's data must still be the
 # same files, by checksum, wherever --data-dir now finds them.)
-RESUMABLE = ("iters", "sample_every", "checkpoint_every", "data_dir", "divergence_bound",
-             "tensorboard")
+RESUMABLE = ("iters", "sample_every", "checkpoint_every", "log_every", "data_dir",
+             "divergence_bound", "tensorboard")
+#: steps between metric fetches: every step on the CPU (as before); on a GPU a fetch is a host
+#: sync that stalls the queue of kernels, so the metrics of 25 steps are fetched at once
+DEFAULT_LOG_EVERY = {"numpy": 1, "cupy": 25}
 
 
 class ConfigError(ValueError):
@@ -84,6 +87,7 @@ class Config:
     n_samples: int = 64
     divergence_bound: float = DEFAULT_DIVERGENCE_BOUND  # see wgan.guards; inf: no check
     tensorboard: bool = True  # write TensorBoard event files into the run directory
+    log_every: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able settings (tuples become lists)."""
@@ -224,6 +228,7 @@ def resolve_config(explicit: dict[str, Any]) -> Config:
         checkpoint_every=_positive_int("checkpoint_every", given.get("checkpoint_every", 100)),
         n_samples=n_samples, divergence_bound=bound,
         tensorboard=bool(given.get("tensorboard", True)),
+        log_every=_positive_int("log_every", given.get("log_every", DEFAULT_LOG_EVERY[backend])),
     )
     if limit is not None and limit < config.batch_size:
         raise ConfigError(f"--limit-images {limit} is smaller than --batch-size "

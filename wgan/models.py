@@ -481,7 +481,7 @@ def generate(generator: nn.Module, z: minigrad.Tensor, labels: minigrad.Tensor |
     a DCGAN at step 400 gave all-black eval-mode grids and digit-like train-mode ones). The
     running statistics are restored afterwards, so sampling never changes the model.
     """
-    saved = [(b, b.data.copy()) for b in generator.buffers()]
+    saved = [(b, b.array.copy()) for b in generator.buffers()]
     was_training = generator.training
     generator.train()
     try:
@@ -489,5 +489,5 @@ def generate(generator: nn.Module, z: minigrad.Tensor, labels: minigrad.Tensor |
             return generator(z) if labels is None else generator(z, labels)
     finally:
         for buffer, data in saved:
-            buffer.data[...] = data
+            buffer.array[...] = data
         generator.train(was_training)

@@ -45,7 +45,8 @@ from .logs import RunLog, format_values
 from .logs import progress as progress_bar
 from .models import MODELS, ModelSpec
 from .tensorboard_log import CONFIG_TAG, SAMPLES_TAG, TensorBoardLog, config_markdown
-from .trainer import NonFiniteError, Trainer, TrainingError, make_trainer, metric_floats
+from .trainer import (NonFiniteError, Trainer, TrainingError, check_finite, fetch_records,
+                      make_trainer)
 
 log = logging.getLogger(__name__)
 # errno values that mean "this cannot be written", as opposed to a file that cannot be read
@@ -349,24 +350,38 @@ class _Run:
                  board: TensorBoardLog):
         self.trainer, self.config, self.run_dir, self.board = trainer, trainer.config, run_dir, board
         self.saved_step, self.sampled_step = checkpoint_step, trainer.step
+        self.pending: list[dict[str, Any]] = []  # steps whose metrics are still on the device
         self.title = f"{self.config.loss} / {self.config.model} / {self.config.dataset}"
 
     def last_good(self) -> str:
         return _last_good(self.run_dir, self.saved_step)
 
-    def step(self) -> dict[str, Any]:
-        """One generator step and its metrics line; a NonFiniteError or DivergedError (before
-        the line is written) when a guard stops the run."""
+    def step(self) -> dict[str, Any] | None:
+        """One generator step. Its metrics stay on the device until every ``--log-every``-th
+        step, when the pending steps' lines are fetched, guarded and written (the last one is
+        returned; None between fetches)."""
         try:
-            record = metric_floats(self.trainer.train_step())
-        except NonFiniteError as exc:
+            self.pending.append(self.trainer.train_step())
+        except NonFiniteError as exc:  # the in-step guard (CPU): nothing non-finite applied
             raise exc.with_checkpoint(self.last_good()) from None
-        beyond = guards.beyond_bound(record, self.config.divergence_bound)
-        if beyond is not None:
-            self.diverged(*beyond)
-        outputs.append_metrics(self.run_dir, record)
-        self.board.add_scalars(record)
-        return record
+        return self.log_pending() if self.trainer.step % self.config.log_every == 0 else None
+
+    def log_pending(self) -> dict[str, Any] | None:
+        """Fetch the pending steps' metrics (one sync on a GPU), run the guards on them (a
+        NonFiniteError or DivergedError before a bad line is written), and write them."""
+        records, self.pending = fetch_records(self.pending), []
+        for record in records:
+            if not self.trainer.guard_in_step:
+                try:
+                    check_finite(record, record["step"], fetched_at=self.trainer.step)
+                except NonFiniteError as exc:
+                    raise exc.with_checkpoint(self.last_good()) from None
+            beyond = guards.beyond_bound(record, self.config.divergence_bound)
+            if beyond is not None:
+                self.diverged(*beyond)
+            outputs.append_metrics(self.run_dir, record)
+            self.board.add_scalars(record)
+        return records[-1] if records else None
 
     def check_weights(self) -> None:
         """The divergence bound on both networks' parameters (before they are saved)."""
@@ -386,6 +401,7 @@ class _Run:
 
     def sample(self) -> None:
         """The fixed-noise picture of this step, into samples/ and TensorBoard."""
+        self.log_pending()  # the guards pass every step before anything is saved
         self.check_weights()
         path = outputs.sample_path(self.run_dir, self.trainer.step)
         with _naming(path):
@@ -396,6 +412,7 @@ class _Run:
 
     def checkpoint(self, record: dict[str, Any] | None) -> None:
         """checkpoint.npz and losses.png of this step, logged with ``record``'s losses."""
+        record = self.log_pending() or record  # the guards pass every step before it is saved
         self.check_weights()
         path = self.run_dir / outputs.CHECKPOINT_FILE
         with _naming(path):
@@ -413,7 +430,8 @@ class _Run:
         with progress_bar(config.iters, initial=trainer.step, enabled=show_progress) as bar:
             while trainer.step < config.iters and not stop:
                 record = self.step()
-                bar.set_postfix_str(format_values(_shown(record)), refresh=False)
+                if record is not None:
+                    bar.set_postfix_str(format_values(_shown(record)), refresh=False)
                 bar.update(1)
                 if trainer.step % config.sample_every == 0:
                     self.sample()
@@ -422,6 +440,7 @@ class _Run:
 
     def finish(self) -> None:
         """The last checkpoint and picture (unless written at this step), and the GIF."""
+        self.log_pending()
         if self.saved_step != self.trainer.step:
             self.checkpoint(None)
         if self.sampled_step != self.trainer.step:

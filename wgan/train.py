@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--checkpoint-every", type=positive_int, metavar="N",
                      help="write checkpoint.npz and losses.png every N generator steps "
                           "(default: 100); also written at the end and on Ctrl-C / SIGTERM")
+    out.add_argument("--log-every", type=positive_int, metavar="N",
+                     help="fetch the metrics (metrics.jsonl, progress bar, NaN/inf guard on a GPU) "
+                          "every N generator steps (default: 1; 25 with --backend cupy, where each "
+                          "fetch is a device sync); metrics.jsonl still has one line per step")
     out.add_argument("--n-samples", type=positive_int, metavar="N",
                      help="fixed-noise samples per picture (default: 64; acgan 100, a row per "
                           "class; 2-D data 512 points)")

@@ -13,10 +13,12 @@ A generator step ("iteration", as in the papers) is Algorithm 1 of WGAN-GP (Gulr
     theta <- optimizer step on generator_loss(D(G(z)))     D's weights take no gradient
 
 The class-conditional model (``acgan``, :class:`ConditionalTrainer`) adds the auxiliary
-classifier's cross-entropy to both objectives.  Before every optimizer step the NaN/inf guard
-(:func:`check_finite`) stops the run, so a non-finite loss or gradient is never applied.  The
-steps return their metrics as 0-d tensors; :func:`metric_floats` is the one place they become
-Python floats.
+classifier's cross-entropy to both objectives.  On the CPU, before every optimizer step the
+NaN/inf guard (:func:`check_finite`) stops the run, so a non-finite loss or gradient is never
+applied.  On a GPU a step never waits for the device: the steps return their metrics as 0-d
+device tensors, :func:`fetch_records` fetches those of ``--log-every`` steps in one transfer
+(the one place they become Python floats), and the run loop runs the guard on them there, and
+before every checkpoint, so a checkpoint never holds a non-finite step.
 
 Every random draw comes from a stream derived from ``--seed``: ``init`` (parameters), ``noise``
 (``Trainer.rng``: z, labels, GP weights eps, dropout masks), ``data`` (epoch permutations or the
@@ -54,16 +56,22 @@ class TrainingError(RuntimeError):
 
 
 class NonFiniteError(TrainingError):
-    """A loss or gradient norm became NaN or infinite; the run stopped without saving."""
+    """A loss or gradient norm became NaN or infinite; the run stopped without saving.
+    ``fetched_at``: on a GPU, the step after which the metrics were fetched and checked (the
+    guard then runs on the metrics of steps ``step`` .. ``fetched_at``, not inside a step)."""
 
-    def __init__(self, step: int, quantity: str, value: float, checkpoint: str = ""):
-        self.step, self.quantity, self.value = step, quantity, value
-        message = f"non-finite {quantity} ({value}) at generator step {step}; training stopped"
-        super().__init__(f"{message} without saving. {checkpoint}".rstrip())
+    def __init__(self, step: int, quantity: str, value: float, checkpoint: str = "",
+                 fetched_at: int | None = None):
+        self.step, self.quantity, self.value, self.fetched_at = step, quantity, value, fetched_at
+        message = f"non-finite {quantity} ({value}) at generator step {step}"
+        if fetched_at is not None and fetched_at != step:
+            message += (f" (found when the metrics of the steps up to {fetched_at} were fetched; "
+                        f"steps {step}-{fetched_at} were computed on it)")
+        super().__init__(f"{message}; training stopped without saving. {checkpoint}".rstrip())
 
     def with_checkpoint(self, checkpoint: str) -> NonFiniteError:
         """The same error, its message ending with where the last good checkpoint is."""
-        return NonFiniteError(self.step, self.quantity, self.value, checkpoint)
+        return NonFiniteError(self.step, self.quantity, self.value, checkpoint, self.fetched_at)
 
 
 GUARDED = (("gradient_penalty", "gradient penalty"), ("critic_loss", "critic loss"),
@@ -71,21 +79,37 @@ GUARDED = (("gradient_penalty", "gradient penalty"), ("critic_loss", "critic los
            ("generator_grad_norm", "generator gradient norm"))
 
 
-def check_finite(metrics: Metrics, step: int) -> None:
+def check_finite(metrics: dict[str, Any], step: int, fetched_at: int | None = None) -> None:
     """The NaN/inf guard: NonFiniteError naming the first metric of ``GUARDED`` (the order
-    they are computed in) that is not finite, and the generator ``step`` (1-based) in progress."""
+    they are computed in) that is not finite, and the generator ``step`` (1-based) in progress.
+    The metrics are 0-d tensors (read here, a sync on a GPU) or fetched floats."""
     for key, quantity in GUARDED:
         if key in metrics:
-            value = float(metrics[key].item())
+            value = metrics[key]
+            value = float(value.item()) if isinstance(value, minigrad.Tensor) else float(value)
             if not math.isfinite(value):
-                raise NonFiniteError(step, quantity, value)
+                raise NonFiniteError(step, quantity, value, fetched_at=fetched_at)
 
 
 def metric_floats(record: dict[str, Any]) -> dict[str, Any]:
-    """A step's record with its 0-d tensors fetched as Python floats, for the logs: the one
-    place metrics leave the device (the guard reads only what it checks).  Counters and
-    timings pass through."""
-    return {k: float(v.item()) if isinstance(v, minigrad.Tensor) else v for k, v in record.items()}
+    """A step's record with its 0-d tensors fetched as Python floats, for the logs.  Counters
+    and timings pass through."""
+    return fetch_records([record])[0]
+
+
+def fetch_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of several steps with their 0-d tensors as Python floats, fetched from the
+    device in one transfer (one sync on a GPU, however many steps and metrics): the one place
+    metrics leave the device.  Each value is its tensor's, exactly (float32 widens to float64
+    without rounding)."""
+    found = [(i, key, value) for i, record in enumerate(records) for key, value in record.items()
+             if isinstance(value, minigrad.Tensor)]
+    out = [dict(record) for record in records]
+    if found:
+        values = minigrad.stack([v.detach().reshape(()).double() for _, _, v in found]).cpu().numpy()
+        for (i, key, _), value in zip(found, values.tolist()):
+            out[i][key] = value
+    return out
 
 
 def stream_seeds(seed: int) -> dict[str, int]:
@@ -130,13 +154,7 @@ def _make_optimizer(config: Config, params) -> optim.Optimizer:
 def grad_norm(module: nn.Module) -> minigrad.Tensor:
     """The L2 norm of all parameter gradients of ``module`` together: a float64 0-d tensor,
     computed on the module's device without a sync."""
-    params = [p for p in module.parameters() if p.grad is not None]
-    xp = params[0]._backend.xp if params else np
-    total = xp.zeros((), dtype=np.float64)
-    for p in params:
-        norm = xp.linalg.norm(p.grad.data.ravel()).astype(np.float64)
-        total += norm * norm
-    return minigrad.as_tensor(xp.asarray(xp.sqrt(total)))
+    return nn.utils.get_total_norm([p.grad for p in module.parameters() if p.grad is not None])
 
 
 @contextlib.contextmanager
@@ -165,6 +183,10 @@ class Trainer:
             raise TypeError(f"{type(self).__name__} cannot train --model {config.model}; "
                             "make_trainer(config) picks the trainer for a model")
         self.device = _device(config)
+        # On the CPU the guard reads each step's metrics before its updates (free there). On a
+        # GPU that read is a host sync that stalls the kernel queue twice a step, so the run
+        # loop checks the fetched metrics every --log-every steps instead (wgan.run.train)
+        self.guard_in_step = self.device.type == "cpu"
         seeds = stream_seeds(config.seed)
         self.rng = minigrad.Generator(seeds["noise"])
         self.generator, self.critic = self.spec.build(config.loss, minigrad.Generator(seeds["init"]),
@@ -258,7 +280,8 @@ class Trainer:
         optimizer.zero_grad()
         loss.backward()
         metrics[f"{name}_grad_norm"] = grad_norm(network)
-        check_finite(metrics, self.step + 1)  # the NaN/inf guard: nothing non-finite is applied
+        if self.guard_in_step:  # the NaN/inf guard: nothing non-finite is applied
+            check_finite(metrics, self.step + 1)
         optimizer.step()
 
     # ----- samples -------------------------------------------------------------------------

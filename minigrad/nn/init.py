@@ -1,6 +1,6 @@
 """Parameter initialisation, with PyTorch's names, formulas and defaults.
 
-Every function fills ``tensor.data`` in place (the array object is kept, so
+Every function fills ``tensor.array`` in place (the array object is kept, so
 anything holding it, such as an optimizer, stays valid) and returns the tensor.
 Numbers are drawn on the host from ``generator`` (a ``minigrad.Generator``; the
 default generator when ``None``, so ``minigrad.manual_seed`` makes model
@@ -71,10 +71,11 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def _fill_from_host(tensor: Tensor, host: numpy.ndarray) -> Tensor:
-    """Copy a float64 host array into ``tensor.data`` in place (cast, moved to its device)."""
+    """Copy a float64 host array into ``tensor.array`` in place (cast, moved to its device)."""
     with no_grad():
         backend = tensor._backend
-        backend.xp.copyto(tensor.data, backend.asarray(host.astype(tensor.dtype, copy=False)))
+        backend.xp.copyto(tensor.array, backend.asarray(host.astype(tensor.dtype, copy=False)))
+        tensor._bump_version()
     return tensor
 
 
@@ -97,7 +98,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     with no_grad():
-        tensor.data.fill(val)
+        tensor.array.fill(val)
+        tensor._bump_version()
     return tensor
 
 

@@ -14,8 +14,9 @@ from typing import Any, NamedTuple
 import numpy
 
 from ..autograd import no_grad, zero_grad
+from .._device import as_device, is_device_spec
 from ..backends import backend_for_device, backend_of
-from ..tensor import Tensor, as_dtype, empty
+from ..tensor import Tensor, _cuda_device, as_dtype, empty
 
 
 class Parameter(Tensor):
@@ -30,7 +31,7 @@ class Parameter(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor) and not hasattr(data, "shape"):
             raise TypeError(f"Parameter wraps a Tensor or an array, not a {type(data).__name__}")
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        self._init_leaf(data.array if isinstance(data, Tensor) else data, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -43,7 +44,7 @@ class _IncompatibleKeys(NamedTuple):
 
 def _to_backend_array(value, like):
     """``value`` (Tensor or array) as an array on ``like``'s backend (host transfer if needed)."""
-    array = value.data if isinstance(value, Tensor) else value
+    array = value.array if isinstance(value, Tensor) else value
     target = backend_of(like)
     source = backend_of(array)
     if source is not target:
@@ -278,16 +279,17 @@ class Module:
             for module in self.modules():
                 for p in module._parameters.values():
                     if p is not None:
-                        p.data = convert(p.data)
+                        p.array = convert(p.array)
                         if p.grad is not None:
-                            p.grad = Tensor(convert(p.grad.data))
+                            p.grad = Tensor._leaf(convert(p.grad.array))
                 for b in module._buffers.values():
                     if b is not None:
-                        b.data = convert(b.data)
+                        b.array = convert(b.array)
         return self
 
-    def to(self, device: str | None = None, dtype=None) -> Module:
-        """Move to ``device`` ('cpu' / 'cuda') and/or cast floating tensors to ``dtype``.
+    def to(self, device=None, dtype=None) -> Module:
+        """Move to ``device`` ('cpu', 'cuda', 'cuda:1', a ``minigrad.device``) and/or cast
+        floating tensors to ``dtype``.
 
         ``module.to('cuda')``, ``module.to(minigrad.float64)`` and
         ``module.to(device='cuda', dtype='float32')`` all work. Integer buffers
@@ -295,25 +297,25 @@ class Module:
         objects are kept, but an optimizer's state arrays are not moved: build
         the optimizer after ``.to()``.
         """
-        if device is not None and dtype is None and not _is_device(device):
+        if device is not None and dtype is None and not is_device_spec(device):
             device, dtype = None, device
-        target = backend_for_device(device) if device is not None else None
+        target = as_device(device)
+        backend = backend_for_device(target) if target is not None else None
         dtype = as_dtype(dtype)
 
         def convert(array):
             if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
                 array = array.astype(dtype)
-            if target is not None and backend_of(array) is not target:
-                array = target.asarray(backend_of(array).to_numpy(array))
-            return array
+            return array if backend is None else backend.place(array, target)
 
         return self._apply_to_tensors(convert)
 
     def cpu(self) -> Module:
         return self.to("cpu")
 
-    def cuda(self) -> Module:
-        return self.to("cuda")
+    def cuda(self, device=None) -> Module:
+        """On GPU ``device`` (an index, 'cuda:1', a device; None: the current GPU)."""
+        return self.to("cuda" if device is None else _cuda_device(device))
 
     def float(self) -> Module:
         return self.to(dtype="float32")
@@ -386,7 +388,8 @@ class Module:
                                + "\n\t".join(errors))
         with no_grad():
             for dest, value in copies:
-                dest._backend.xp.copyto(dest.data, _to_backend_array(value, dest.data), casting="unsafe")
+                dest._backend.xp.copyto(dest.array, _to_backend_array(value, dest.array), casting="unsafe")
+                dest._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     # ----- printing -----------------------------------------------------------------------------
@@ -416,11 +419,6 @@ def _check_name(name, kind: str) -> None:
         raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
     if "." in name or name == "":
         raise KeyError(f"{kind} name can't be empty or contain '.', got {name!r}")
-
-
-def _is_device(value) -> bool:
-    return isinstance(value, str) and (value in ("cpu", "cuda", "gpu", "numpy", "cupy")
-                                       or value.startswith("cuda:"))
 
 
 def _can_copy(src, dest) -> bool:

@@ -65,7 +65,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: expected {wanted} input (got {x.ndim}D input)")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1  # in place: state dicts share this array
+            self.num_batches_tracked.array += 1  # in place: state dicts share this array
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or self.running_mean is None

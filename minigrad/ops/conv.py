@@ -23,14 +23,11 @@ kernels. The kernels are reached through ``backend.kernels`` so a GPU backend ca
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from kernels.conv import ConvGeometry, conv_geometry, conv_transpose_geometry
 
 from ..autograd import Function
 from ..tensor import Tensor
 from ._export import export
-
-if TYPE_CHECKING:  # pragma: no cover
-    from kernels.conv import ConvGeometry
 
 __all__ = [
     "Conv2d", "ConvTranspose2d", "Conv2dWeightGrad", "conv2d", "conv_transpose2d",
@@ -166,8 +163,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
         raise ValueError(f"conv2d: input of shape {x.shape} has {x.shape[1]} channels but weight "
                          f"of shape {weight.shape} expects {weight.shape[1]} (C_out, C_in, kH, kW)")
     _check_bias("conv2d", bias, weight.shape[0], weight)
-    kernels = x._backend.kernels
-    geom = _geometry("conv2d", lambda: kernels.conv_geometry(
+    geom = _geometry("conv2d", lambda: conv_geometry(
         x.shape[2:], weight.shape[2:], stride, padding, dilation),
         f"input {x.shape}, weight {weight.shape}")
     return _with_bias(Conv2d, x, weight, bias, geom)
@@ -192,8 +188,7 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
             f"conv_transpose2d: input of shape {x.shape} has {x.shape[1]} channels but weight "
             f"of shape {weight.shape} expects {weight.shape[0]} (C_in, C_out, kH, kW)")
     _check_bias("conv_transpose2d", bias, weight.shape[1], weight)
-    kernels = x._backend.kernels
-    geom = _geometry("conv_transpose2d", lambda: kernels.conv_transpose_geometry(
+    geom = _geometry("conv_transpose2d", lambda: conv_transpose_geometry(
         x.shape[2:], weight.shape[2:], stride, padding, output_padding, dilation),
         f"input {x.shape}, weight {weight.shape}")
     return _with_bias(ConvTranspose2d, x, weight, bias, geom)
@@ -212,8 +207,7 @@ def conv2d_weight_grad(x: Tensor, grad_output: Tensor, kernel_size, stride=1, pa
         raise ValueError(f"conv2d_weight_grad: input of shape {x.shape} and grad_output of "
                          f"shape {grad_output.shape} have different batch sizes")
     shapes = f"input {x.shape}, grad_output {grad_output.shape}"
-    kernels = x._backend.kernels
-    geom = _geometry("conv2d_weight_grad", lambda: kernels.conv_geometry(
+    geom = _geometry("conv2d_weight_grad", lambda: conv_geometry(
         x.shape[2:], kernel_size, stride, padding, dilation), shapes)
     if tuple(grad_output.shape[2:]) != geom.out_hw:
         raise ValueError(f"conv2d_weight_grad: grad_output spatial size {grad_output.shape[2:]} "

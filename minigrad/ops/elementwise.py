@@ -192,7 +192,7 @@ class Abs(Function):
 
     def backward(self, gy):
         a = self.saved_input(0)
-        return gy * _constant(gy, self.xp.sign(a.data))
+        return gy * _constant(gy, self.xp.sign(a.array))
 
 
 class Sign(Function):
@@ -315,7 +315,7 @@ class Where(Function):
 @export(top=True)
 def where(condition, a, b) -> Tensor:
     """Elementwise ``a`` where ``condition`` else ``b`` (condition is not differentiated)."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition.array if isinstance(condition, Tensor) else condition
     return Where.apply(a, b, cond=cond)
 
 

@@ -50,7 +50,7 @@ def batch_norm(
         y = (x - mu) / sqrt(var + eps) * weight + bias
 
     and, if given, the running statistics are updated in place on their
-    ``.data`` (not recorded): ``r <- (1 - momentum) r + momentum s``, where the
+    ``.array`` (not recorded): ``r <- (1 - momentum) r + momentum s``, where the
     variance statistic s is the unbiased batch variance ``var * n / (n - 1)``
     with n = |A| elements per channel, as PyTorch does.
 
@@ -80,8 +80,8 @@ def batch_norm(
         centered = x - mu
         var = mean(centered * centered, axes, keepdim=True)
         inv_std = rsqrt(var + eps)
-        _update_running(running_mean, mu.data.reshape(channels), momentum)
-        _update_running(running_var, var.data.reshape(channels) * (count / (count - 1)), momentum)
+        _update_running(running_mean, mu.array.reshape(channels), momentum)
+        _update_running(running_var, var.array.reshape(channels) * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given in eval mode")
@@ -96,13 +96,13 @@ def batch_norm(
 
 def _buffer(stat: Tensor, shape: tuple[int, ...], dtype) -> Tensor:
     """A running statistic as a constant: buffers are never differentiated (as in PyTorch)."""
-    return Tensor._make(stat.data.reshape(shape).astype(dtype, copy=False))
+    return Tensor._make(stat.array.reshape(shape).astype(dtype, copy=False))
 
 
 def _update_running(stat: Tensor | None, batch_value, momentum: float) -> None:
     if stat is None:
         return
-    data = stat.data
+    data = stat.array
     data *= 1.0 - momentum
     data += momentum * batch_value.astype(data.dtype, copy=False)
 

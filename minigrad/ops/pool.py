@@ -20,6 +20,8 @@ import math
 import numbers
 from typing import Any
 
+import numpy  # host arithmetic on sizes only (interpolate's index rule); array math uses xp
+
 from kernels.args import pair, positive_pair
 
 from ..autograd import Function, is_recorded
@@ -215,8 +217,10 @@ def _first_max_index(xp, taps, best, in_hw, k, s, p, out_hw):
         tap += before_first
     top = (xp.arange(Ho, dtype=xp.int64) * sh - ph)[:, None]
     left = xp.arange(Wo, dtype=xp.int64) * sw - pw
-    if (ph or pw) and not bool((best > -xp.inf).all()):
-        # a window that is all -inf (or NaN) may pick a padding tap: clip it into the image
+    if ph or pw:
+        # a window that is all -inf (or NaN) may pick a padding tap: clip it into the image.
+        # Any other window's first max is an image tap, which the clip leaves alone, so this
+        # needs no (host) test of whether such a window exists
         rows, cols = xp.clip(top + tap // kw, 0, H - 1), xp.clip(left + tap % kw, 0, W - 1)
         return rows * W + cols
     # row*W + col = (top*W + left) + (p*W + q) for tap (p, q): one small table lookup
@@ -238,7 +242,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
     k, s, p, out_hw = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
     xp = x._backend.xp
     N, C, H, W = x.shape
-    taps, best = _window_max(xp, x.data, k, s, p, out_hw)
+    taps, best = _window_max(xp, x.array, k, s, p, out_hw)
     track = is_recorded((x,))
     if not (track or return_indices):
         return Tensor._make(best)
@@ -278,12 +282,13 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding: int | tuple = 0,
 
 
 # ----- nearest-neighbour resizing -----------------------------------------------------------
-def _nearest_source(xp, in_size: int, out_size: int, scale: float | None):
+def _nearest_source(in_size: int, out_size: int, scale: float | None) -> numpy.ndarray:
     """PyTorch's nearest rule: src = min(floor(dst * scale), in - 1), in float32 arithmetic,
-    with scale = 1 / scale_factor when one was given, else in / out."""
-    step = xp.float32(1.0 / scale if scale is not None else in_size / out_size)
-    src = xp.floor(xp.arange(out_size, dtype=xp.float32) * step).astype(xp.int64)
-    return xp.minimum(src, in_size - 1)
+    with scale = 1 / scale_factor when one was given, else in / out. A host array: it depends
+    on the sizes only, so choosing the resize's form needs no device sync."""
+    step = numpy.float32(1.0 / scale if scale is not None else in_size / out_size)
+    src = numpy.floor(numpy.arange(out_size, dtype=numpy.float32) * step).astype(numpy.int64)
+    return numpy.minimum(src, in_size - 1)
 
 
 @export(functional=True)
@@ -315,15 +320,15 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest") 
     xp = x._backend.xp
     repeats = [1, 1]
     for axis, (n, m, scale) in enumerate(zip(in_hw, out_hw, scales)):
-        src = _nearest_source(xp, n, m, scale)
-        dst = xp.arange(m, dtype=xp.int64)
-        if m % n == 0 and bool((src == dst // (m // n)).all()):
+        src = _nearest_source(n, m, scale)
+        dst = numpy.arange(m, dtype=numpy.int64)
+        if m % n == 0 and (src == dst // (m // n)).all():
             repeats[axis] = m // n
             continue
-        if n % m == 0 and bool((src == dst * (n // m)).all()):
+        if n % m == 0 and (src == dst * (n // m)).all():
             pick = slice(None, None, n // m)
         else:
-            pick = src
+            pick = xp.asarray(src)
         index = (slice(None),) * (2 + axis) + (pick,)
         x = GetItem.apply(x, index=index)
     if repeats == [1, 1]:
@@ -445,12 +450,10 @@ def embedding(input, weight: Tensor) -> Tensor:
         shape = weight.shape if isinstance(weight, Tensor) else type(weight).__name__
         raise ValueError(f"embedding: weight must be a 2-D tensor (num_embeddings, dim), "
                          f"got {shape}")
-    indices = input.data if isinstance(input, Tensor) else weight._backend.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else weight._backend.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     num = weight.shape[0]
-    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= num):
-        raise IndexError(f"embedding: indices must be in [0, {num}), got values in "
-                         f"[{int(indices.min())}, {int(indices.max())}]")
+    weight._backend.check_index_range(indices, num, "embedding: index")
     # GetItem directly: the range is checked above, and ``getitem`` would gather twice to validate
     return GetItem.apply(weight, index=indices)

@@ -154,7 +154,7 @@ def _max_along(x: Tensor, dim, keepdim, is_min: bool):
         return amin(x) if is_min else amax(x)
     d = _norm_dim(dim, x.ndim, "min" if is_min else "max")
     xp = x._backend.xp
-    idx = (xp.argmin if is_min else xp.argmax)(x.data, axis=d)
+    idx = (xp.argmin if is_min else xp.argmax)(x.array, axis=d)
     idx_keep = xp.expand_dims(idx, d)
     values = TakeAlong.apply(x, indices=idx_keep, dim=d)
     if not keepdim:
@@ -179,9 +179,9 @@ def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """The index of the first max over ``dim`` (over the flattened x when None); not differentiable."""
     xp = x._backend.xp
     if dim is None:
-        return Tensor._make(xp.asarray(xp.argmax(x.data)))
+        return Tensor._make(xp.asarray(xp.argmax(x.array)))
     d = _norm_dim(dim, x.ndim, "argmax")
-    idx = xp.argmax(x.data, axis=d)
+    idx = xp.argmax(x.array, axis=d)
     return Tensor._make(xp.expand_dims(idx, d) if keepdim else idx)
 
 
@@ -190,7 +190,7 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) computed stably: the max is shifted out as a constant."""
     dims = _dims(dim, x.ndim, "logsumexp")
     xp = x._backend.xp
-    m = x.data.max(axis=dims, keepdims=True)
+    m = x.array.max(axis=dims, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     shift = Tensor._make(m)
     out = (x - shift).exp().sum(dims, keepdim=True).log() + shift
@@ -212,7 +212,7 @@ class Norm2(Function):
 
     def backward(self, gy):
         a, y = self.saved_input(0), self.output
-        zero = y.data == 0
+        zero = y.array == 0
         scale = where(zero, 0.0, gy / where(zero, 1.0, y))
         shape = _keep_shape(self.in_shape, self.dims)
         return a * broadcast_to(reshape(scale, shape), self.in_shape)

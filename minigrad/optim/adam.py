@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, fusable_arrays
 
 
 class Adam(Optimizer):
@@ -45,6 +45,22 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = xp.zeros_like(param)
         return state
+
+    def _fused_update(self, kernels, group, params):
+        states = [self.state[p] for p in params]
+        steps = {state["step"] for state in states}
+        arrays = fusable_arrays(params)
+        if len(steps) != 1 or arrays is None:
+            return False
+        step = steps.pop() + 1
+        amsgrad = group["amsgrad"]
+        kernels.adam_(*arrays, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+                      [s["max_exp_avg_sq"] for s in states] if amsgrad else None, step=step,
+                      lr=group["lr"], betas=group["betas"], eps=group["eps"],
+                      weight_decay=group["weight_decay"], amsgrad=amsgrad)
+        for state in states:
+            state["step"] = step
+        return True
 
     def _update(self, group, param, grad, state, xp):
         beta1, beta2 = group["betas"]

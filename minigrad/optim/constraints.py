@@ -25,6 +25,21 @@ def clip_weights_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> N
         raise ValueError(f"clip_value must be positive, got {clip_value}")
     if isinstance(parameters, Tensor):
         parameters = [parameters]
+    parameters = list(parameters)
+    if not parameters:
+        return
+    kernels = parameters[0]._backend.kernels
     with no_grad():
+        if kernels.MULTI_TENSOR and _one_launch(parameters):  # the GPU: every parameter at once
+            kernels.clip_([p.array for p in parameters], clip_value)
+        else:
+            for p in parameters:
+                p._backend.xp.clip(p.array, -clip_value, clip_value, out=p.array)
         for p in parameters:
-            p._backend.xp.clip(p.data, -clip_value, clip_value, out=p.data)
+            p._bump_version()  # a graph that saved p now raises at backward, as in torch
+
+
+def _one_launch(parameters: list) -> bool:
+    first = parameters[0]
+    return all(p.dtype == first.dtype and p._backend is first._backend and p.array.flags.c_contiguous
+               for p in parameters)

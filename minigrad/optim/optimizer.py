@@ -1,7 +1,9 @@
 """``Optimizer``: parameter groups, per-parameter state, and a plain-data state dict.
 
 Subclasses implement ``_init_state`` and ``_update(group, param, grad, state, xp)``,
-which changes the parameter's array in place from the raw gradient array. Updates touch arrays only:
+which changes the parameter's array in place from the raw gradient array, and may implement
+``_fused_update``, which updates a whole group in one launch of a multi-tensor kernel set
+(the GPU backend's, :class:`kernels.cuda_kernels.CudaKernels`). Updates touch arrays only:
 no graph is recorded and the parameter's array object is kept, so a module's
 state dict and any other holder of the parameter see the new values.
 """
@@ -98,19 +100,29 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    grad = p.grad.data
-                    if grad.shape != p.data.shape:
-                        raise RuntimeError(f"gradient of shape {grad.shape} for a parameter of "
-                                           f"shape {p.data.shape}")
-                    xp = p._backend.xp
-                    state = self.state.get(p)
-                    if state is None:
-                        state = self.state[p] = self._init_state(group, p.data, xp)
-                    self._update(group, p.data, grad, state, xp)
+                live = [p for p in group["params"] if p.grad is not None]
+                for p in live:
+                    if p.grad.shape != p.shape:
+                        raise RuntimeError(f"gradient of shape {p.grad.shape} for a parameter of "
+                                           f"shape {p.shape}")
+                    if p not in self.state:
+                        self.state[p] = self._init_state(group, p.array, p._backend.xp)
+                if not live:
+                    continue
+                kernels = live[0]._backend.kernels
+                # a multi-tensor kernel set (the GPU's) updates the whole group in one launch
+                if not (kernels.MULTI_TENSOR and self._fused_update(kernels, group, live)):
+                    for p in live:
+                        self._update(group, p.array, p.grad.array, self.state[p], p._backend.xp)
+                for p in live:
+                    p._bump_version()  # a graph that saved p now raises at backward, as in torch
         return loss
+
+    def _fused_update(self, kernels, group: dict[str, Any], params: list) -> bool:
+        """Update every parameter of ``params`` (all with gradients) in one kernel launch of
+        ``kernels``; False (nothing done) when this optimizer has no such kernel or the
+        parameters cannot share one (mixed dtypes or devices, unequal step counts)."""
+        return False
 
     def _init_state(self, group: dict[str, Any], param, xp) -> dict[str, Any]:
         """The state of a parameter before its first step (``param`` is its array)."""
@@ -191,13 +203,13 @@ class Optimizer:
             restored = {}
             for name, value in entry.items():
                 if name in self._scalar_state:
-                    restored[name] = _plain(value.data if isinstance(value, Tensor) else value)
+                    restored[name] = _plain(value.array if isinstance(value, Tensor) else value)
                     continue
-                array = value.data if isinstance(value, Tensor) else value
+                array = value.array if isinstance(value, Tensor) else value
                 if tuple(array.shape) != p.shape:
                     raise ValueError(f"{where}: state '{name}' of parameter {key} has shape "
                                      f"{tuple(array.shape)}, the parameter has shape {p.shape}")
-                restored[name] = _array_like(array, p.data)
+                restored[name] = _array_like(array, p.array)
             new_state[p] = restored
         for group, new_group in zip(self.param_groups, new_groups):
             group.clear()
@@ -229,3 +241,17 @@ def _array_like(array, like):
     if source is not target:
         array = source.to_numpy(array)
     return target.xp.array(array, dtype=like.dtype, copy=True)
+
+
+def fusable_arrays(params: list) -> tuple[list, list] | None:
+    """(parameter arrays, C-contiguous gradient arrays) of ``params`` for a multi-tensor
+    kernel, or None when they do not share one dtype and one device or a parameter is not
+    C-contiguous (the kernels address flat memory)."""
+    first = params[0]
+    arrays, grads = [], []
+    for p in params:
+        if p.dtype != first.dtype or p._backend is not first._backend or not p.array.flags.c_contiguous:
+            return None
+        arrays.append(p.array)
+        grads.append(p._backend.xp.ascontiguousarray(p.grad.array))
+    return arrays, grads

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, fusable_arrays
 
 
 class RMSprop(Optimizer):
@@ -72,6 +72,20 @@ class RMSprop(Optimizer):
         if group["momentum"] > 0:
             state["momentum_buffer"] = xp.zeros_like(param)
         return state
+
+    def _fused_update(self, kernels, group, params):
+        arrays = fusable_arrays(params)
+        if arrays is None:
+            return False
+        states = [self.state[p] for p in params]
+        kernels.rmsprop_(
+            *arrays, [s["square_avg"] for s in states],
+            [s["grad_avg"] for s in states] if group["centered"] else None,
+            [s["momentum_buffer"] for s in states] if group["momentum"] > 0 else None,
+            lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+            momentum=group["momentum"], centered=group["centered"],
+            eps_inside_sqrt=group["eps_inside_sqrt"])
+        return True
 
     def _update(self, group, param, grad, state, xp):
         alpha, eps, wd, momentum = group["alpha"], group["eps"], group["weight_decay"], group["momentum"]

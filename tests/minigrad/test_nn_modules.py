@@ -181,16 +181,16 @@ def test_repr_matches_torch():
 # ----- load_state_dict ---------------------------------------------------------------------------
 def test_load_state_dict_copies_in_place():
     src, dst = small_model(), small_model()
-    arrays_before = [p.data for p in dst.parameters()]
+    arrays_before = [p.array for p in dst.parameters()]
     result = dst.load_state_dict(src.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
-    assert all(p.data is a for p, a in zip(dst.parameters(), arrays_before, strict=True))
+    assert all(p.array is a for p, a in zip(dst.parameters(), arrays_before, strict=True))
     for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values(), strict=True):
         assert np.array_equal(a.numpy(), b.numpy()), k
     # the state dict shares the arrays: it sees later in-place updates
     sd = dst.state_dict()
-    dst[0].weight.data += 1
-    assert np.array_equal(sd["0.weight"].numpy(), dst[0].weight.data)
+    dst[0].weight.array += 1
+    assert np.array_equal(sd["0.weight"].numpy(), dst[0].weight.array)
 
 
 def test_load_state_dict_errors_name_the_keys():
@@ -229,7 +229,7 @@ def test_load_state_dict_non_strict_and_casting():
     missing, unexpected = m.load_state_dict(sd, strict=False)
     assert missing == ["0.bias"] and unexpected == ["junk"]
     assert m[0].weight.dtype == np.float32
-    np.testing.assert_array_equal(m[0].weight.data, sd["0.weight"].astype(np.float32))
+    np.testing.assert_array_equal(m[0].weight.array, sd["0.weight"].astype(np.float32))
 
 
 # ----- dtype, device and reproducibility ---------------------------------------------------------
@@ -258,7 +258,7 @@ def test_manual_seed_makes_init_reproducible():
 def test_parameter():
     t = mg.randn(2, 3)
     p = nn.Parameter(t)
-    assert p.requires_grad and p.is_leaf and p.data is t.data
+    assert p.requires_grad and p.is_leaf and p.array is t.array
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert type(p * 2) is mg.Tensor
@@ -314,8 +314,8 @@ def test_init_functions_follow_their_formulas():
     g = mg.Generator(0)
     w = mg.empty(400, 300, dtype="float64")
     fan_in, fan_out = 300, 400
-    arr = w.data
-    assert init.xavier_uniform_(w, gain=2.0, generator=g) is w and w.data is arr
+    arr = w.array
+    assert init.xavier_uniform_(w, gain=2.0, generator=g) is w and w.array is arr
     a = 2.0 * math.sqrt(6 / (fan_in + fan_out))
     assert np.abs(w.numpy()).max() <= a and np.abs(w.numpy()).max() > 0.99 * a
     init.xavier_normal_(w, generator=g)

@@ -326,7 +326,7 @@ def test_param_groups_use_their_own_options():
 
 def test_step_updates_in_place_and_leaves_the_gradient_alone():
     p = nn.Parameter(mg.tensor(np.arange(4.0)))
-    array = p.data
+    array = p.array
     grad = mg.tensor([1.0, -1.0, 2.0, 0.5], dtype="float64")
     p.grad = grad
     for opt in (optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1),
@@ -334,7 +334,7 @@ def test_step_updates_in_place_and_leaves_the_gradient_alone():
                 optim.Adam([p], weight_decay=0.1, amsgrad=True)):
         opt.step()
         opt.step()
-    assert p.data is array and p.grad is grad
+    assert p.array is array and p.grad is grad
     np.testing.assert_array_equal(grad.numpy(), [1.0, -1.0, 2.0, 0.5])
 
 
@@ -415,10 +415,10 @@ def test_training_a_small_model_reduces_the_loss():
 # ----- weight clipping -------------------------------------------------------------------------------
 def test_clip_weights_in_place_on_every_parameter():
     model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 1))
-    arrays = [p.data for p in model.parameters()]
+    arrays = [p.array for p in model.parameters()]
     optim.clip_weights_(model.parameters(), 0.01)
     for p, a in zip(model.parameters(), arrays, strict=True):
-        assert p.data is a
+        assert p.array is a
         assert np.abs(a).max() <= 0.01
     assert np.all(model[1].weight.detach().numpy() == 0.01)  # batch-norm scales (ones) are clipped too
     assert model[1].running_var.numpy().max() == 1.0  # buffers are not parameters

@@ -25,7 +25,7 @@ def assert_same_state(a, b, where="checkpoint"):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same_state(x, y, f"{where}[{i}]")
     elif hasattr(a, "shape"):
-        x, y = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
+        x, y = np.asarray(getattr(a, "array", a)), np.asarray(getattr(b, "array", b))
         assert x.dtype == y.dtype and np.array_equal(x, y), where
     else:
         assert a == b, where
