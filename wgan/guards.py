@@ -45,7 +45,7 @@ def largest_parameter(named_parameters: Iterable[tuple[str, Any]]) -> tuple[str,
     there are none.  One reduction per parameter on its own backend."""
     name, largest = "", 0.0
     for param_name, param in named_parameters:
-        value = float(param._backend.xp.abs(param.data).max()) if param.data.size else 0.0
+        value = float(param._backend.xp.abs(param.array).max()) if param.array.size else 0.0
         if value > largest:
             name, largest = param_name, value
     return name, largest

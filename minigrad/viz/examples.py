@@ -46,7 +46,7 @@ def seeded_tiny_critic(rng: Generator) -> TinyCritic:
     """A float64 ``TinyCritic`` with N(0, 1) weights and biases drawn from ``rng``."""
     critic = TinyCritic().double()
     for p in critic.parameters():
-        p.data[...] = randn(*p.shape, generator=rng, dtype="float64").data
+        p.array[...] = randn(*p.shape, generator=rng, dtype="float64").array
     return critic
 
 
