@@ -152,3 +152,24 @@ def uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None) -> Tensor:
         host = _random._rng(generator).uniform(from_, to, size=self.shape)
         return _random._make(host, self.dtype, False, self.device)
     return _fill(self, "uniform_", draw)
+
+
+def _raw(index):
+    """An index with its tensors (masks, index lists) replaced by their arrays."""
+    if isinstance(index, tuple):
+        return tuple(_raw(i) for i in index)
+    return index.array if isinstance(index, Tensor) else index
+
+
+@export(method=("__setitem__",))
+def setitem(self: Tensor, index, value) -> None:
+    """self[index] = value, in place, with NumPy's indexing (``w.data[0, 1] = 2.5``, a mask,
+    an index list); value is a number, an array or a tensor that broadcasts to the selection.
+    Not recorded for autograd: on a tensor of a graph it raises, as ``fill_`` does."""
+
+    def assigned(old: Tensor, v) -> Tensor:
+        out = old.array.copy()
+        out[_raw(index)] = v.array if isinstance(v, Tensor) else v
+        return Tensor._make(out)
+
+    _update(self, "__setitem__", assigned, value, differentiable=False)

@@ -230,3 +230,28 @@ def test_a_linear_weight_keeps_its_gradient_without_a_copy():
     layer = mg.nn.Linear(3, 2)
     layer(mg.ones(4, 3)).sum().backward()
     assert layer.weight.grad.array.base is not None  # the transpose of matmul's fresh output
+
+
+def test_setitem_writes_in_place_with_numpy_indexing():
+    w = mg.zeros(2, 3, requires_grad=True)
+    w.data[1, 2] = -2.5  # the PyTorch idiom: through .data, the leaf sees it
+    with mg.no_grad():
+        w[0] = mg.tensor([1.0, 2.0, 3.0])
+    x = mg.arange(6.0).reshape(2, 3)
+    x[x > 2] = 0.0
+    x[mg.tensor([0]), 0] = 9.0
+    np.testing.assert_array_equal(w.detach().numpy(), [[1, 2, 3], [0, 0, -2.5]])
+    np.testing.assert_array_equal(x.numpy(), [[9, 1, 2], [0, 0, 0]])
+
+
+def test_setitem_follows_the_inplace_rules():
+    w = mg.zeros(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w[0, 0] = 1.0
+    with pytest.raises(RuntimeError, match="does not support __setitem__ on a tensor that is part of a graph"):
+        (w * 2)[0, 0] = 1.0
+    a = mg.tensor([1.0, 2.0])
+    y = (w[0, :2] * a).sum()  # Mul saved a for the gradient of w
+    a[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
