@@ -5,6 +5,9 @@ on its own.  Image files are found in, in order: an explicit ``data_dir``, ``$WG
 ``~/.cache/wgan/<dataset>``, and for Fashion-MNIST Debian's ``/usr/share/datasets/fashion-mnist``
 (package ``dataset-fashion-mnist``).  Failing that they are downloaded into the cache (MD5
 checked, atomic rename) unless ``download=False``.
+
+The training streams, :class:`Batches` (shuffled images) and :class:`ToyStream` (the 2-D
+samplers), yield ``(x, labels or None)`` forever and save their position with ``state_dict``.
 """
 
 from __future__ import annotations
@@ -375,6 +378,37 @@ class Batches:
         self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
         self.position = int(state["position"])
         self.permutation = perm
+
+
+class ToyStream:
+    """Endless fresh batches (batch_size, 2) float32 of the toy distribution ``name``, as
+    ``(points, None)`` (no labels), like :class:`Batches`; drawn from ``rng``, whose state is
+    the stream's :meth:`state_dict`."""
+
+    def __init__(self, name: str, batch_size: int, rng: np.random.Generator):
+        _check_name(name, TOY_DATASETS, "a toy dataset")
+        self.name, self.batch_size, self.rng = name, int(batch_size), rng
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, None]]:
+        return self
+
+    def __next__(self) -> tuple[np.ndarray, None]:
+        return toy_batch(self.name, self.batch_size, self.rng), None
+
+    def state_dict(self) -> dict[str, str | int]:
+        """The NumPy bit generator's state as plain strings and ints (its 128-bit integers do
+        not fit an int64 array)."""
+        state = self.rng.bit_generator.state
+        return {"bit_generator": state["bit_generator"], "state": str(state["state"]["state"]),
+                "inc": str(state["state"]["inc"]), "has_uint32": int(state["has_uint32"]),
+                "uinteger": int(state["uinteger"])}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a :meth:`state_dict`: the stream continues bit-exactly from there."""
+        self.rng.bit_generator.state = {
+            "bit_generator": state["bit_generator"],
+            "state": {"state": int(state["state"]), "inc": int(state["inc"])},
+            "has_uint32": int(state["has_uint32"]), "uinteger": int(state["uinteger"])}
 
 
 def iterate_minibatches(x: np.ndarray, labels: np.ndarray | None, batch_size: int,

@@ -5,7 +5,7 @@ Every model is NCHW: images are (N, 1, 28, 28) float32 in the range its generato
 class-conditional critic (``acgan``) returns ``(scores (N,), class_logits (N, 10))`` and its
 generator takes ``(z, labels)``.  Layers are the minigrad.nn ones; each architecture is
 initialised the way its source does, from an explicit ``minigrad.Generator`` (never a global
-stream), and dropout draws its masks from the generator the trainer hands over, so a run is
+stream), and dropout draws its masks from the noise stream the trainer hands over, so a run is
 reproducible and resumable bit for bit.
 
 Sources, and what each one's initialisation is:
@@ -63,14 +63,15 @@ NUM_CLASSES = 10
 # ----------------------------------------------------------------------------- building blocks
 
 class Dropout(nn.Module):
-    """``nn.Dropout`` whose masks come from an explicit generator (checkpointed by the trainer)."""
+    """``nn.Dropout`` whose masks come from an explicit random stream ``rng`` (checkpointed by
+    the trainer)."""
 
-    def __init__(self, p: float, generator: minigrad.Generator):
+    def __init__(self, p: float, rng: minigrad.Generator):
         super().__init__()
-        self.p, self.generator = p, generator
+        self.p, self.rng = p, rng
 
     def forward(self, x: minigrad.Tensor) -> minigrad.Tensor:
-        return F.dropout(x, self.p, self.training, generator=self.generator)
+        return F.dropout(x, self.p, self.training, generator=self.rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -116,23 +117,23 @@ def _keras_bn(channels: int, image: bool) -> nn.Module:
     return (nn.BatchNorm2d if image else nn.BatchNorm1d)(channels, eps=1e-3, momentum=0.01)
 
 
-def _tflib_uniform(weight: minigrad.Tensor, std: float, gen: minigrad.Generator) -> None:
+def _tflib_uniform(weight: minigrad.Tensor, std: float, rng: minigrad.Generator) -> None:
     bound = std * math.sqrt(3.0)
-    init.uniform_(weight, -bound, bound, generator=gen)
+    init.uniform_(weight, -bound, bound, generator=rng)
 
 
 def _weighted_layers(module: nn.Module) -> list[nn.Module]:
     return [m for m in module.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
 
 
-def _init_keras(module: nn.Module, gen: minigrad.Generator, conv_std: float | None = None) -> None:
+def _init_keras(module: nn.Module, rng: minigrad.Generator, conv_std: float | None = None) -> None:
     """Keras defaults: glorot-uniform kernels (or N(0, conv_std) for convs), zero biases."""
     for layer in _weighted_layers(module):
         is_conv = isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d))
         if is_conv and conv_std is not None:
-            init.normal_(layer.weight, 0.0, conv_std, generator=gen)
+            init.normal_(layer.weight, 0.0, conv_std, generator=rng)
         else:
-            init.xavier_uniform_(layer.weight, generator=gen)
+            init.xavier_uniform_(layer.weight, generator=rng)
         if layer.bias is not None:
             init.zeros_(layer.bias)
 
@@ -159,17 +160,17 @@ class MLPCritic(nn.Module):
         return self.net(x)
 
 
-def _init_wiseodd(module: nn.Module, gen: minigrad.Generator) -> None:
+def _init_wiseodd(module: nn.Module, rng: minigrad.Generator) -> None:
     """wgan_tensorflow.py's xavier_init: N(0, std^2) with std = 1 / sqrt(fan_in / 2); biases 0."""
     for layer in _weighted_layers(module):
-        init.normal_(layer.weight, 0.0, math.sqrt(2.0 / layer.in_features), generator=gen)
+        init.normal_(layer.weight, 0.0, math.sqrt(2.0 / layer.in_features), generator=rng)
         init.zeros_(layer.bias)
 
 
-def build_mlp(loss: str, init_gen: minigrad.Generator, noise_gen: minigrad.Generator):
+def build_mlp(loss: str, init_rng: minigrad.Generator, noise_rng: minigrad.Generator):
     generator, critic = MLPGenerator(), MLPCritic()
-    _init_wiseodd(generator, init_gen)
-    _init_wiseodd(critic, init_gen)
+    _init_wiseodd(generator, init_rng)
+    _init_wiseodd(critic, init_rng)
     return generator, critic
 
 
@@ -198,9 +199,9 @@ class DCGANGenerator(nn.Module):
 class DCGANCritic(nn.Module):
     """5x5 stride-2 convs 64 and 128 with LeakyReLU (and Dropout 0.3 for the plain GAN), Dense 1."""
 
-    def __init__(self, dropout: float, noise_gen: minigrad.Generator):
+    def __init__(self, dropout: float, noise_rng: minigrad.Generator):
         super().__init__()
-        drop = (lambda: Dropout(dropout, noise_gen)) if dropout else _identity
+        drop = (lambda: Dropout(dropout, noise_rng)) if dropout else _identity
         self.net = nn.Sequential(
             nn.Conv2d(1, 64, 5, stride=2, padding="same"), nn.LeakyReLU(0.3), drop(),
             nn.Conv2d(64, 128, 5, stride=2, padding="same"), nn.LeakyReLU(0.3), drop(),
@@ -211,12 +212,12 @@ class DCGANCritic(nn.Module):
         return self.net(x)
 
 
-def build_dcgan(loss: str, init_gen: minigrad.Generator, noise_gen: minigrad.Generator,
+def build_dcgan(loss: str, init_rng: minigrad.Generator, noise_rng: minigrad.Generator,
                 latent_dim: int = 100):
     generator = DCGANGenerator(latent_dim)
-    critic = DCGANCritic(0.3 if loss == "gan" else 0.0, noise_gen)
-    _init_keras(generator, init_gen)
-    _init_keras(critic, init_gen)
+    critic = DCGANCritic(0.3 if loss == "gan" else 0.0, noise_rng)
+    _init_keras(generator, init_rng)
+    _init_keras(critic, init_rng)
     return generator, critic
 
 
@@ -269,7 +270,7 @@ class WGANGPCritic(nn.Module):
         return self.net(x)
 
 
-def _init_tflib(module: nn.Module, gen: minigrad.Generator, linear: str = "glorot") -> None:
+def _init_tflib(module: nn.Module, rng: minigrad.Generator, linear: str = "glorot") -> None:
     """tflib's initialisation (see the module docstring); biases 0."""
     for layer in _weighted_layers(module):
         if isinstance(layer, nn.Linear):
@@ -283,16 +284,16 @@ def _init_tflib(module: nn.Module, gen: minigrad.Generator, linear: str = "gloro
             else:
                 fan_in, fan_out = layer.in_channels * k, layer.out_channels * k / stride2
             std = math.sqrt(4.0 / (fan_in + fan_out))
-        _tflib_uniform(layer.weight, std, gen)
+        _tflib_uniform(layer.weight, std, rng)
         if layer.bias is not None:
             init.zeros_(layer.bias)
 
 
-def build_wgangp_mnist(loss: str, init_gen: minigrad.Generator, noise_gen: minigrad.Generator):
+def build_wgangp_mnist(loss: str, init_rng: minigrad.Generator, noise_rng: minigrad.Generator):
     batch_norm = loss == "wgan"
     generator, critic = WGANGPGenerator(batch_norm=batch_norm), WGANGPCritic(batch_norm=batch_norm)
-    _init_tflib(generator, init_gen)
-    _init_tflib(critic, init_gen)
+    _init_tflib(generator, init_rng)
+    _init_tflib(critic, init_rng)
     return generator, critic
 
 
@@ -319,11 +320,11 @@ class KerasCritic(nn.Module):
         return self.net(x)
 
 
-def build_keras_critic(loss: str, init_gen: minigrad.Generator, noise_gen: minigrad.Generator):
+def build_keras_critic(loss: str, init_rng: minigrad.Generator, noise_rng: minigrad.Generator):
     generator = DCGANGenerator(latent_dim=128)
     critic = KerasCritic("layer" if loss == "wgan-gp" else "batch")
-    _init_keras(generator, init_gen)
-    _init_keras(critic, init_gen)
+    _init_keras(generator, init_rng)
+    _init_keras(critic, init_rng)
     return generator, critic
 
 
@@ -352,15 +353,15 @@ class ACCritic(nn.Module):
     """3x3 convs 32/64/128/256 with LeakyReLU and Dropout 0.3, max-pooling after the first and
     third; a Wasserstein score head (N,) and class logits (N, 10)."""
 
-    def __init__(self, noise_gen: minigrad.Generator):
+    def __init__(self, noise_rng: minigrad.Generator):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(1, 32, 3, padding="same"), nn.LeakyReLU(0.3), nn.MaxPool2d(2),
-            Dropout(0.3, noise_gen),
-            nn.Conv2d(32, 64, 3, padding="same"), nn.LeakyReLU(0.3), Dropout(0.3, noise_gen),
+            Dropout(0.3, noise_rng),
+            nn.Conv2d(32, 64, 3, padding="same"), nn.LeakyReLU(0.3), Dropout(0.3, noise_rng),
             nn.Conv2d(64, 128, 3, padding="same"), nn.MaxPool2d(2), nn.LeakyReLU(0.3),
-            Dropout(0.3, noise_gen),
-            nn.Conv2d(128, 256, 3, padding="same"), nn.LeakyReLU(0.3), Dropout(0.3, noise_gen),
+            Dropout(0.3, noise_rng),
+            nn.Conv2d(128, 256, 3, padding="same"), nn.LeakyReLU(0.3), Dropout(0.3, noise_rng),
             nn.Flatten(),
         )
         self.score = nn.Linear(256 * 7 * 7, 1)
@@ -371,11 +372,11 @@ class ACCritic(nn.Module):
         return self.score(h).reshape(-1), self.classes(h)
 
 
-def build_acgan(loss: str, init_gen: minigrad.Generator, noise_gen: minigrad.Generator):
-    generator, critic = ACGenerator(), ACCritic(noise_gen)
-    _init_keras(generator, init_gen, conv_std=0.02)
-    init.xavier_uniform_(generator.embedding.weight, generator=init_gen)
-    _init_keras(critic, init_gen, conv_std=0.02)
+def build_acgan(loss: str, init_rng: minigrad.Generator, noise_rng: minigrad.Generator):
+    generator, critic = ACGenerator(), ACCritic(noise_rng)
+    _init_keras(generator, init_rng, conv_std=0.02)
+    init.xavier_uniform_(generator.embedding.weight, generator=init_rng)
+    _init_keras(critic, init_rng, conv_std=0.02)
     return generator, critic
 
 
@@ -396,32 +397,32 @@ class ToyMLP(nn.Module):
         return self.net(x)
 
 
-def _init_toy(module: ToyMLP, gen: minigrad.Generator) -> None:
+def _init_toy(module: ToyMLP, rng: minigrad.Generator) -> None:
     """tflib 'he' for the ReLU layers, 'glorot' for the output layer; biases 0."""
     layers = _weighted_layers(module)
     for layer in layers:
         fan_in, fan_out = layer.in_features, layer.out_features
         he = layer is not layers[-1]
         std = math.sqrt(2.0 / fan_in) if he else math.sqrt(2.0 / (fan_in + fan_out))
-        _tflib_uniform(layer.weight, std, gen)
+        _tflib_uniform(layer.weight, std, rng)
         init.zeros_(layer.bias)
 
 
-def build_toy_mlp(loss: str, init_gen: minigrad.Generator, noise_gen: minigrad.Generator):
+def build_toy_mlp(loss: str, init_rng: minigrad.Generator, noise_rng: minigrad.Generator):
     generator, critic = ToyMLP(2, 2), ToyMLP(2, 1)
-    _init_toy(generator, init_gen)
-    _init_toy(critic, init_gen)
+    _init_toy(generator, init_rng)
+    _init_toy(critic, init_rng)
     return generator, critic
 
 
 # ----------------------------------------------------------------------------- registry
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelSpec:
     """What the trainer needs to know about a generator / critic pair.
 
-    ``build(loss, init_gen, noise_gen)`` returns ``(generator, critic)`` initialised from
-    ``init_gen``; stochastic layers (dropout) draw from ``noise_gen``.
+    ``build(loss, init_rng, noise_rng)`` returns ``(generator, critic)`` initialised from
+    ``init_rng``; stochastic layers (dropout) draw from ``noise_rng``.
     """
 
     name: str
@@ -434,26 +435,59 @@ class ModelSpec:
     batch_size: int                     # the source's batch size: the --batch-size default
     build: Callable[[str, minigrad.Generator, minigrad.Generator], tuple[nn.Module, nn.Module]]
 
-    def sample_latent(self, n: int, generator: minigrad.Generator) -> minigrad.Tensor:
-        """(n, latent_dim) float32 latent codes drawn from ``generator``."""
+    def sample_latent(self, n: int, rng: minigrad.Generator) -> minigrad.Tensor:
+        """(n, latent_dim) float32 latent codes drawn from ``rng``."""
         if self.latent == "uniform":
-            return minigrad.rand(n, self.latent_dim, generator=generator) * 2.0 - 1.0
-        return minigrad.randn(n, self.latent_dim, generator=generator)
+            return minigrad.rand(n, self.latent_dim, generator=rng) * 2.0 - 1.0
+        return minigrad.randn(n, self.latent_dim, generator=rng)
 
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec for spec in (
-        ModelSpec("mlp", "MLP WGAN of seed post 000: critic 784-128-1, generator 10-128-784 sigmoid",
-                  "image", 10, "uniform", (0.0, 1.0), False, 32, build_mlp),
-        ModelSpec("dcgan", "TensorFlow DCGAN tutorial (seed post 001), tanh output",
-                  "image", 100, "normal", (-1.0, 1.0), False, 256, build_dcgan),
-        ModelSpec("wgangp-mnist", "the WGAN-GP paper's MNIST model (gan_mnist.py, DIM 64)",
-                  "image", 128, "normal", (0.0, 1.0), False, 50, build_wgangp_mnist),
-        ModelSpec("keras-critic", "Keras WGAN / WGAN-GP critic of seed post 003 + dcgan generator",
-                  "image", 128, "normal", (-1.0, 1.0), False, 64, build_keras_critic),
-        ModelSpec("acgan", "Keras AC-WGAN of seed post 004: class-conditional, two-headed critic",
-                  "image", 100, "normal", (-1.0, 1.0), True, 100, build_acgan),
-        ModelSpec("toy-mlp", "the WGAN-GP paper's 2-D toy MLPs (gan_toy.py, 3 x 512 ReLU)",
-                  "toy", 2, "normal", None, False, 256, build_toy_mlp),
+        ModelSpec(name="mlp",
+                  summary="MLP WGAN of seed post 000: critic 784-128-1, generator 10-128-784 sigmoid",
+                  data_kind="image", latent_dim=10, latent="uniform", output_range=(0.0, 1.0),
+                  conditional=False, batch_size=32, build=build_mlp),
+        ModelSpec(name="dcgan", summary="TensorFlow DCGAN tutorial (seed post 001), tanh output",
+                  data_kind="image", latent_dim=100, latent="normal", output_range=(-1.0, 1.0),
+                  conditional=False, batch_size=256, build=build_dcgan),
+        ModelSpec(name="wgangp-mnist",
+                  summary="the WGAN-GP paper's MNIST model (gan_mnist.py, DIM 64)",
+                  data_kind="image", latent_dim=128, latent="normal", output_range=(0.0, 1.0),
+                  conditional=False, batch_size=50, build=build_wgangp_mnist),
+        ModelSpec(name="keras-critic",
+                  summary="Keras WGAN / WGAN-GP critic of seed post 003 + dcgan generator",
+                  data_kind="image", latent_dim=128, latent="normal", output_range=(-1.0, 1.0),
+                  conditional=False, batch_size=64, build=build_keras_critic),
+        ModelSpec(name="acgan",
+                  summary="Keras AC-WGAN of seed post 004: class-conditional, two-headed critic",
+                  data_kind="image", latent_dim=100, latent="normal", output_range=(-1.0, 1.0),
+                  conditional=True, batch_size=100, build=build_acgan),
+        ModelSpec(name="toy-mlp",
+                  summary="the WGAN-GP paper's 2-D toy MLPs (gan_toy.py, 3 x 512 ReLU)",
+                  data_kind="toy", latent_dim=2, latent="normal", output_range=None,
+                  conditional=False, batch_size=256, build=build_toy_mlp),
     )
 }
+
+
+def generate(generator: nn.Module, z: minigrad.Tensor, labels: minigrad.Tensor | None = None
+             ) -> minigrad.Tensor:
+    """Samples G(z[, labels]) without a graph, normalised with batch statistics.
+
+    BatchNorm generators sample in training mode, as PyTorch's DCGAN example does: their
+    running averages (Keras' momentum 0.99 in the DCGAN post) lag behind a generator that
+    changes every step, and early in training eval-mode samples come out blank (measured:
+    a DCGAN at step 400 gave all-black eval-mode grids and digit-like train-mode ones). The
+    running statistics are restored afterwards, so sampling never changes the model.
+    """
+    saved = [(b, b.data.copy()) for b in generator.buffers()]
+    was_training = generator.training
+    generator.train()
+    try:
+        with minigrad.no_grad():
+            return generator(z) if labels is None else generator(z, labels)
+    finally:
+        for buffer, data in saved:
+            buffer.data[...] = data
+        generator.train(was_training)

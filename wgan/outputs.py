@@ -8,7 +8,7 @@ The run directory::
     samples/step_XXXXXX.png  fixed-noise samples (image grid, or critic contours for 2-D data)
     losses.png             critic / generator losses and the Wasserstein estimate
     samples.gif            the sample pictures in step order
-    checkpoint.npz         the latest checkpoint (see wgan.trainer)
+    checkpoint.npz         the latest checkpoint (see wgan.run)
 """
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ def generate(run_dir: Path, n: int, label: int | None,
     import minigrad
 
     from .outputs import to_unit_range
-    from .trainer import generate, load_generator
+    from .models import generate
+    from .run import load_generator
 
     config, spec, generator = load_generator(run_dir)
     if label is not None and not spec.conditional:
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if out.suffix not in SUFFIXES:
         parser.error(f"--out must end in {' or '.join(SUFFIXES)}, got {out.name!r}")
     from .outputs import save_image_grid, save_points_plot
-    from .trainer import TrainingError
+    from .run import TrainingError
 
     try:
         samples, labels, kind = generate(Path(args.run), args.n, args.label, args.seed)

@@ -185,7 +185,7 @@ class GridScore:
 def score_grid(model, grid: np.ndarray, threshold: float,
                conditional: bool = False) -> tuple[list[int], float, float | None]:
     """(confident tiles per class, confident fraction, label accuracy or None).  A conditional
-    grid has one row per class, 0 to 9 from the top (as wgan.trainer draws it)."""
+    grid has one row per class, 0 to 9 from the top (as wgan.run draws it)."""
     tiles, probs = classify_grid(model, grid)
     sure = probs.max(1) >= threshold
     counts = np.bincount(probs.argmax(1)[sure], minlength=NUM_CLASSES)

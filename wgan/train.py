@@ -6,12 +6,13 @@ Exit status: 0 finished; 1 error (bad data, a NaN/inf loss, an unusable run dire
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import signal
 import sys
 from pathlib import Path
 
-from .config import (BACKENDS, DEFAULT_ITERS, LOSSES, OPTIMIZERS, RESUMABLE, ConfigError,
+from .config import (BACKENDS, DEFAULT_ITERS, LOSSES, OPTIMIZERS, RESUMABLE, Config, ConfigError,
                      resolve_config)
 from .data import DATASETS, DatasetNotFoundError, IdxFormatError
 from .models import MODELS
@@ -143,9 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-SETTINGS = ("dataset", "data_dir", "limit_images", "model", "loss", "n_critic", "critic_boost",
-            "clip", "gp_lambda", "class_weight", "optimizer", "lr", "betas", "batch_size", "iters",
-            "seed", "backend", "sample_every", "checkpoint_every", "n_samples")
+# The options that are settings of the run: one per Config field, so a new field cannot be
+# forgotten here (tests/wgan/test_train_cli.py checks that each has its option).
+SETTINGS = tuple(field.name for field in dataclasses.fields(Config))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     explicit = {name: getattr(args, name) for name in SETTINGS}
     if explicit["betas"] is not None:
         explicit["betas"] = tuple(explicit["betas"])
-    from .trainer import TrainingError, stop_on_signals, train  # heavy imports after --help
+    from .run import TrainingError, stop_on_signals, train  # heavy imports after --help
 
     try:
         if args.resume:

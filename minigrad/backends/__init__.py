@@ -73,3 +73,26 @@ def backend_for_device(device: str | None) -> Backend:
     if device in ("cuda", "gpu", "cupy") or str(device).startswith("cuda:"):
         return cupy_backend()
     raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+
+
+def device_for_backend(name: str) -> str:
+    """The device ('cpu' or 'cuda') whose arrays backend ``name`` ('numpy' or 'cupy') holds.
+
+    For CuPy this also checks that CuPy loads and sees an NVIDIA GPU, and raises RuntimeError
+    saying which is missing, so that a program fails at start-up rather than at its first op.
+    """
+    if name == "numpy":
+        return NUMPY.device
+    if name != "cupy":
+        raise ValueError(f"unknown backend {name!r}; expected 'numpy' or 'cupy'")
+    try:
+        backend = cupy_backend()
+    except RuntimeError:
+        raise
+    except Exception as exc:  # a broken CuPy install fails on import with its own error types
+        raise RuntimeError(f"CuPy failed to load ({type(exc).__name__}: {exc})") from None
+    try:
+        backend.xp.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDA driver / runtime errors: no usable GPU
+        raise RuntimeError(f"CuPy found no usable NVIDIA GPU ({type(exc).__name__}: {exc})") from None
+    return backend.device

@@ -1,4 +1,5 @@
 """``python -m wgan.train`` and ``python -m wgan.sample`` end to end on tiny real MNIST."""
+import dataclasses
 import gzip
 import importlib.util
 import json
@@ -9,8 +10,9 @@ import numpy as np
 import pytest
 
 from minigrad.serialization import load
+from wgan.config import Config
 from wgan.models import MODELS
-from wgan.train import build_parser
+from wgan.train import SETTINGS, build_parser
 
 from .conftest import MNIST_DIR, MNIST_MISSING, TINY_MNIST, needs_mnist, read_jsonl, run_module
 
@@ -26,6 +28,15 @@ def test_help_documents_every_option():
             assert option in result.stdout
     for name in [*MODELS, *LOSSES, "8gaussians", "fashion-mnist", "checkpoint.npz", "metrics.jsonl"]:
         assert name in result.stdout
+
+
+def test_every_config_field_is_an_option_and_every_option_a_setting():
+    """SETTINGS follows Config; a Config field without its --option (or an option that is
+    neither a setting nor one of the run-control options) fails here."""
+    assert set(SETTINGS) == {field.name for field in dataclasses.fields(Config)}
+    dests = {action.dest for action in build_parser()._actions}
+    assert set(SETTINGS) - dests == set(), "Config fields without a command-line option"
+    assert dests - set(SETTINGS) == {"help", "out", "resume", "quiet"}
 
 
 # ----------------------------------------------------------------------------- every loss x model
