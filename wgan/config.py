@@ -45,10 +45,12 @@ DEFAULT_CLASS_WEIGHT = 1.0
 DEFAULT_ITERS = 10_000
 DEFAULT_N_SAMPLES = {"image": 64, "toy": 512}
 DEFAULT_N_SAMPLES_CONDITIONAL = 100  # a 10 x 10 grid, one row per class
+DEFAULT_EVAL_EVERY = 500  # --eval-every without a number
+DEFAULT_EVAL_SAMPLES = 1000
 
 # Settings that may differ when a run is resumed: they change how far it goes and what it
-# writes, never what a finished step computes.
-RESUMABLE = ("iters", "sample_every", "checkpoint_every", "data_dir")
+# writes, never what a finished step computes (evaluation draws from its own fixed noise).
+RESUMABLE = ("iters", "sample_every", "checkpoint_every", "data_dir", "eval_every", "eval_samples")
 
 
 class ConfigError(ValueError):
@@ -79,6 +81,8 @@ class Config:
     sample_every: int = 100
     checkpoint_every: int = 100
     n_samples: int = 64
+    eval_every: int | None = None  # quality measures (wgan.metrics) every N steps; None: never
+    eval_samples: int = DEFAULT_EVAL_SAMPLES
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able settings (tuples become lists)."""
@@ -215,6 +219,9 @@ def resolve_config(explicit: dict[str, Any]) -> Config:
         sample_every=_positive_int("sample_every", given.get("sample_every", 100)),
         checkpoint_every=_positive_int("checkpoint_every", given.get("checkpoint_every", 100)),
         n_samples=n_samples,
+        eval_every=(None if given.get("eval_every") is None
+                    else _positive_int("eval_every", given["eval_every"])),
+        eval_samples=_positive_int("eval_samples", given.get("eval_samples", DEFAULT_EVAL_SAMPLES)),
     )
     if limit is not None and limit < config.batch_size:
         raise ConfigError(f"--limit-images {limit} is smaller than --batch-size "

@@ -28,6 +28,7 @@ from minigrad.serialization import CheckpointError, load, save
 
 from . import outputs
 from .config import NUM_CLASSES, Config, resume_config
+from .metrics import QualityMonitor
 from .models import MODELS, ModelSpec
 from .progress import ProgressBar
 from .trainer import NonFiniteError, Trainer, TrainingError, make_trainer, metric_floats
@@ -227,6 +228,7 @@ def train(config: Config | None, run_dir: str | Path, *, resume: bool = False,
         saved_step = trainer.step
         outputs.save_loss_plot(run_dir, title)
 
+    quality = QualityMonitor.for_run(config, run_dir)  # --eval-every; None without it
     bar = ProgressBar(config.iters, start=trainer.step, enabled=progress)
     try:
         while trainer.step < config.iters and not stop:
@@ -234,6 +236,8 @@ def train(config: Config | None, run_dir: str | Path, *, resume: bool = False,
                 record = metric_floats(trainer.train_step())
             except NonFiniteError as exc:
                 raise exc.with_checkpoint(_last_good(run_dir, saved_step)) from None
+            if quality:
+                quality.update(trainer, record)  # adds FID, IS, modes ... at eval steps
             outputs.append_metrics(run_dir, record)
             bar.update(trainer.step, _shown(record))
             if trainer.step % config.sample_every == 0:

@@ -12,8 +12,8 @@ import signal
 import sys
 from pathlib import Path
 
-from .config import (BACKENDS, DEFAULT_ITERS, LOSSES, OPTIMIZERS, RESUMABLE, Config, ConfigError,
-                     resolve_config)
+from .config import (BACKENDS, DEFAULT_EVAL_EVERY, DEFAULT_EVAL_SAMPLES, DEFAULT_ITERS, LOSSES,
+                     OPTIMIZERS, RESUMABLE, Config, ConfigError, resolve_config)
 from .data import DATASETS, DatasetNotFoundError, IdxFormatError
 from .models import MODELS
 
@@ -140,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--n-samples", type=positive_int, metavar="N",
                      help="fixed-noise samples per picture (default: 64; acgan 100, a row per "
                           "class; 2-D data 512 points)")
+    out.add_argument("--eval-every", type=positive_int, nargs="?", const=DEFAULT_EVAL_EVERY,
+                     metavar="N", help="every N generator steps (N defaults to "
+                     f"{DEFAULT_EVAL_EVERY}) score --eval-samples samples with wgan.metrics: "
+                     "FID, IS, modes (toy sets: modes, high-quality share, sliced Wasserstein) "
+                     "into metrics.jsonl; quality.png and quality.json (Spearman of W and FID)")
+    out.add_argument("--eval-samples", type=positive_int, metavar="N",
+                     help=f"samples per evaluation (default: {DEFAULT_EVAL_SAMPLES})")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
