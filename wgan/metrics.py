@@ -248,9 +248,11 @@ def load_samples(path: str | Path) -> np.ndarray:
         raise MetricsError(f"{path}: array {name!r} has shape {array.shape} and dtype {array.dtype}; "
                            "expected float images N x 1 x 28 x 28, N x 28 x 28 or N x 784 "
                            "(or 2-D points N x 2)")
-    if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
-        raise MetricsError(f"{path}: array {name!r} has values in [{np.nanmin(array):.3g}, "
-                           f"{np.nanmax(array):.3g}] (or NaN); images must be in [0, 1]")
+    if not np.isfinite(array).all():
+        raise MetricsError(f"{path}: array {name!r} has NaN or infinite values")
+    if array.min() < 0 or array.max() > 1:
+        raise MetricsError(f"{path}: array {name!r} has values in [{array.min():.3g}, "
+                           f"{array.max():.3g}]; images must be in [0, 1]")
     return array.reshape(len(array), 1, 28, 28).astype(np.float64)
 
 
