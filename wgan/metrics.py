@@ -6,7 +6,7 @@
 Image measures use the MNIST classifier of :mod:`wgan.score` (trained with minigrad, cached):
 
 * ``fid``: the Frechet distance between Gaussians fitted to the classifier's 128 penultimate
-  features of the samples and of the real *test* digits (held out from the classifier's and the
+  features (before their ReLU, see :func:`wgan.score.classifier_features`) of the samples and of the real *test* digits (held out from the classifier's and the
   GAN's training).  It is printed beside ``fid_floor``, the FID of as many real *training*
   digits against the same test statistics: the best a generator can hope for at this ``n``
   (FID is biased upwards at small ``n``, so only compare figures computed with the same ``n``).
@@ -52,7 +52,8 @@ ANCHORS = {
     "25gaussians": "PacGAN (Lin et al. 2018): 24.8 of 25 modes, 93.6% high-quality samples",
 }
 
-# The toy mixtures of wgan.data.toy_batch: centres and standard deviation after its divisors
+# The toy mixtures of wgan.data.toy_batch: its centres, and the standard deviation after its
+# divisors (tests/wgan/test_metrics.py checks these against samples of toy_batch)
 TOY_MIXTURES = {"8gaussians": (_8_CENTERS / 1.414, 0.02 / 1.414),
                 "25gaussians": (_25_CENTERS / 2.828, 0.05 / 2.828)}
 
@@ -299,7 +300,7 @@ class QualityMonitor:
     @classmethod
     def for_run(cls, config, run_dir: str | Path) -> QualityMonitor | None:
         """A monitor when ``config.eval_every`` is set, else None."""
-        return cls(config, run_dir) if getattr(config, "eval_every", None) else None
+        return cls(config, run_dir) if config.eval_every else None
 
     def update(self, trainer, record: dict) -> None:
         """At an evaluation step, add the measures and ``eval_seconds`` to ``record``."""

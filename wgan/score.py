@@ -46,8 +46,8 @@ GRID_PAD, GRID_SCALE = 2, 2  # as wgan.outputs.image_grid draws them
 # ----------------------------------------------------------------------------- the classifier
 
 def build_classifier(seed: int = 0):
-    """A small CNN: two 5x5 stride-2 convs (32, 64) with ReLU, Linear 3136 -> 128 with ReLU
-    (the features FID is computed on, see :func:`classifier_features`), then Linear 128 -> 10.
+    """A small CNN: two 5x5 stride-2 convs (32, 64) with ReLU, Linear 3136 -> 128 (the features
+    FID is computed on, see :func:`classifier_features`) with ReLU, then Linear 128 -> 10.
     Input (N, 1, 28, 28) in [0, 1]; output logits (N, 10)."""
     import minigrad
     from minigrad import nn
@@ -83,12 +83,13 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 500) -> np.ndarra
 def classifier_features(model, images: np.ndarray, batch_size: int = 500
                         ) -> tuple[np.ndarray, np.ndarray]:
     """(penultimate features (N, 128), class probabilities (N, 10)), float64, for images
-    (N, 1, 28, 28) in [0, 1]: the hidden layer's ReLU outputs, and the softmax of the last
-    layer applied to them, in one pass."""
+    (N, 1, 28, 28) in [0, 1], in one pass.  The features are the hidden layer's outputs before
+    its ReLU: after it, 99% of them are 0 for any picture that is no digit (the classifier
+    learns to give those no class), so every early, noisy generator would get the same FID."""
     import minigrad
     import minigrad.nn.functional as F
 
-    body, head = model[:-1], model[-1]
+    body, head = model[:-2], model[-2:]
     features = _batched(body, images, FEATURE_DIM, batch_size)
     with minigrad.no_grad():
         logits = head(minigrad.tensor(features.astype(np.float32)))
