@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .data import DATASETS, IMAGE_DATASETS, TOY_DATASETS
+from .metrics import MIN_FID_SAMPLES
 from .models import MODELS
 
 LOSSES = ("gan", "wgan", "wgan-gp")
@@ -223,6 +224,9 @@ def resolve_config(explicit: dict[str, Any]) -> Config:
                     else _positive_int("eval_every", given["eval_every"])),
         eval_samples=_positive_int("eval_samples", given.get("eval_samples", DEFAULT_EVAL_SAMPLES)),
     )
+    if kind == "image" and config.eval_every and config.eval_samples < MIN_FID_SAMPLES:
+        raise ConfigError(f"--eval-samples {config.eval_samples} is too few for FID, which "
+                          f"needs at least {MIN_FID_SAMPLES}")
     if limit is not None and limit < config.batch_size:
         raise ConfigError(f"--limit-images {limit} is smaller than --batch-size "
                           f"{config.batch_size}; a batch needs at least that many images")

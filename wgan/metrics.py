@@ -208,8 +208,7 @@ class ImageScorer:
             raise MetricsError(f"FID needs at least {MIN_FID_SAMPLES} samples (twice the "
                                f"{self.test_mu.size} features), got {len(images)}")
         features, probs = classifier_features(self.model, images)
-        out = {"n": len(images), "fid": frechet_distance(*gaussian_stats(features),
-                                                         self.test_mu, self.test_cov),
+        out = {"n": len(images), "fid": self._fid(features),
                "inception_score": inception_score(probs), **class_measures(probs)}
         if floor:
             out["fid_floor"] = self.fid_of(self.train_x[:len(images)])
@@ -221,7 +220,9 @@ class ImageScorer:
         """FID of images (N, 1, 28, 28) in [0, 1] against the test digits."""
         from .score import classifier_features
 
-        features, _ = classifier_features(self.model, images)
+        return self._fid(classifier_features(self.model, images)[0])
+
+    def _fid(self, features: np.ndarray) -> float:
         return frechet_distance(*gaussian_stats(features), self.test_mu, self.test_cov)
 
 
@@ -235,13 +236,12 @@ def load_samples(path: str | Path) -> np.ndarray:
         raise MetricsError(f"{path}: no such samples file")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            if not archive.files:
-                raise MetricsError(f"{path}: the .npz file holds no arrays")
-            name, array = archive.files[0], archive[archive.files[0]]
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, MetricsError):
-            raise
+            arrays = [(name, archive[name]) for name in archive.files[:1]]
+    except (OSError, ValueError) as exc:  # not a zip, a pickled array, a truncated file
         raise MetricsError(f"{path}: not a readable .npz file ({exc})") from None
+    if not arrays:
+        raise MetricsError(f"{path}: the .npz file holds no arrays")
+    (name, array), = arrays
     if array.ndim == 2 and array.shape[1] == 2:
         return array.astype(np.float64)
     shapes = {(1, 28, 28), (28, 28), (784,)}

@@ -249,6 +249,11 @@ def test_eval_every_without_a_number_takes_the_default():
     assert build_parser().parse_args([]).eval_every is None
 
 
+def test_eval_samples_below_the_fid_floor_are_refused_before_training(train_main):
+    code, _, err = train_main(*TINY_MNIST, "--eval-every", "2", "--eval-samples", "100")
+    assert code == 2 and f"needs at least {metrics.MIN_FID_SAMPLES}" in err
+
+
 def test_eval_every_writes_measures_and_leaves_training_unchanged(tmp_path, train_main):
     common = ["--dataset", "25gaussians", "--iters", "6", "--batch-size", "16", "--quiet"]
     assert train_main(*common, "--out", str(tmp_path / "plain"))[0] == 0
