@@ -291,3 +291,14 @@ def test_eval_every_on_mnist_uses_the_cached_classifier(tmp_path, train_main, ti
     assert [r["step"] for r in records if "fid" in r] == [2, 4]
     summary = json.loads((run / "quality.json").read_text())
     assert summary["measure"] == "fid" and summary["fid_floor"] > 0
+
+
+def test_quality_summary_averages_w_over_each_window_and_ranks_it_against_fid():
+    records = [{"step": s, "wasserstein": 10.0 - s, "sec_per_step": 0.5} for s in range(1, 7)]
+    for record, fid in zip(records[1::2], (30.0, 20.0, 25.0)):
+        record.update(fid=fid, eval_seconds=0.25)
+    summary = metrics.quality_summary(records, eval_every=2)
+    assert summary["steps"] == [2, 4, 6] and summary["values"] == [30.0, 20.0, 25.0]
+    assert summary["wasserstein_avg"] == [8.5, 6.5, 4.5]  # the mean of W over steps 1-2, 3-4, 5-6
+    assert summary["spearman_w_vs_fid"] == pytest.approx(0.5)
+    assert summary["train_seconds"] == 3.0 and summary["eval_seconds"] == 0.75
