@@ -29,6 +29,7 @@ from typing import Any
 
 from .data import DATASETS, IMAGE_DATASETS, TOY_DATASETS
 from .guards import DEFAULT_DIVERGENCE_BOUND
+from .metrics import MIN_FID_SAMPLES
 from .models import MODELS
 
 LOSSES = ("gan", "wgan", "wgan-gp")
@@ -46,12 +47,15 @@ DEFAULT_CLASS_WEIGHT = 1.0
 DEFAULT_ITERS = 10_000
 DEFAULT_N_SAMPLES = {"image": 64, "toy": 512}
 DEFAULT_N_SAMPLES_CONDITIONAL = 100  # a 10 x 10 grid, one row per class
+DEFAULT_EVAL_EVERY = 500  # --eval-every without a number
+DEFAULT_EVAL_SAMPLES = 1000
 
 # Settings that may differ when a run is resumed: they change how far it goes and what it
-# writes, never what a finished step computes.  (A resumed run's data must still be the
-# same files, by checksum, wherever --data-dir now finds them.)
+# writes, never what a finished step computes (evaluation draws from its own fixed noise).
+# (A resumed run's data must still be the same files, by checksum, wherever --data-dir now
+# finds them.)
 RESUMABLE = ("iters", "sample_every", "checkpoint_every", "log_every", "data_dir",
-             "divergence_bound", "tensorboard")
+             "divergence_bound", "tensorboard", "eval_every", "eval_samples")
 #: steps between metric fetches: every step on the CPU (as before); on a GPU a fetch is a host
 #: sync that stalls the queue of kernels, so the metrics of 25 steps are fetched at once
 DEFAULT_LOG_EVERY = {"numpy": 1, "cupy": 25}
@@ -88,6 +92,8 @@ class Config:
     divergence_bound: float = DEFAULT_DIVERGENCE_BOUND  # see wgan.guards; inf: no check
     tensorboard: bool = True  # write TensorBoard event files into the run directory
     log_every: int = 1
+    eval_every: int | None = None  # quality measures (wgan.metrics) every N steps; None: never
+    eval_samples: int = DEFAULT_EVAL_SAMPLES
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able settings (tuples become lists)."""
@@ -229,7 +235,13 @@ def resolve_config(explicit: dict[str, Any]) -> Config:
         n_samples=n_samples, divergence_bound=bound,
         tensorboard=bool(given.get("tensorboard", True)),
         log_every=_positive_int("log_every", given.get("log_every", DEFAULT_LOG_EVERY[backend])),
+        eval_every=(None if given.get("eval_every") is None
+                    else _positive_int("eval_every", given["eval_every"])),
+        eval_samples=_positive_int("eval_samples", given.get("eval_samples", DEFAULT_EVAL_SAMPLES)),
     )
+    if kind == "image" and config.eval_every and config.eval_samples < MIN_FID_SAMPLES:
+        raise ConfigError(f"--eval-samples {config.eval_samples} is too few for FID, which "
+                          f"needs at least {MIN_FID_SAMPLES}")
     if limit is not None and limit < config.batch_size:
         raise ConfigError(f"--limit-images {limit} is smaller than --batch-size "
                           f"{config.batch_size}; a batch needs at least that many images")

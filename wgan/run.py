@@ -43,6 +43,7 @@ from .config import NUM_CLASSES, Config, resume_config
 from .data import DatasetNotFoundError
 from .logs import RunLog, format_values
 from .logs import progress as progress_bar
+from .metrics import QualityMonitor
 from .models import MODELS, ModelSpec
 from .tensorboard_log import CONFIG_TAG, SAMPLES_TAG, TensorBoardLog, config_markdown
 from .trainer import (NonFiniteError, Trainer, TrainingError, check_finite, fetch_records,
@@ -351,6 +352,7 @@ class _Run:
         self.trainer, self.config, self.run_dir, self.board = trainer, trainer.config, run_dir, board
         self.saved_step, self.sampled_step = checkpoint_step, trainer.step
         self.pending: list[dict[str, Any]] = []  # steps whose metrics are still on the device
+        self.quality = QualityMonitor.for_run(self.config, run_dir)  # --eval-every; None without
         self.title = f"{self.config.loss} / {self.config.model} / {self.config.dataset}"
 
     def last_good(self) -> str:
@@ -364,7 +366,9 @@ class _Run:
             self.pending.append(self.trainer.train_step())
         except NonFiniteError as exc:  # the in-step guard (CPU): nothing non-finite applied
             raise exc.with_checkpoint(self.last_good()) from None
-        return self.log_pending() if self.trainer.step % self.config.log_every == 0 else None
+        step, config = self.trainer.step, self.config
+        evaluates = self.quality is not None and step % config.eval_every == 0
+        return self.log_pending() if step % config.log_every == 0 or evaluates else None
 
     def log_pending(self) -> dict[str, Any] | None:
         """Fetch the pending steps' metrics (one sync on a GPU), run the guards on them (a
@@ -379,6 +383,8 @@ class _Run:
             beyond = guards.beyond_bound(record, self.config.divergence_bound)
             if beyond is not None:
                 self.diverged(*beyond)
+            if self.quality is not None and record["step"] == self.trainer.step:
+                self.quality.update(self.trainer, record)  # FID, IS, modes ... at eval steps
             outputs.append_metrics(self.run_dir, record)
             self.board.add_scalars(record)
         return records[-1] if records else None

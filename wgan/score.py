@@ -25,6 +25,7 @@ a 4.  Use it to find the step, then look at that grid's ``--best`` page (the REA
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -36,8 +37,8 @@ from .data import NUM_CLASSES, cache_dir, load_images
 from .outputs import CONFIG_FILE, SAMPLES_DIR, read_metrics, save_figure_atomic, write_text_atomic
 
 SCORES_FILE = "scores.json"
-CLASSIFIER_FILE = "classifier.npz"
-CLASSIFIER_VERSION = 2
+CLASSIFIER_VERSION = 3  # 3: a 128-unit hidden layer (FID features), noise pictures, shifts
+FEATURE_DIM = 128
 IMAGE_SIZE = 28
 GRID_PAD, GRID_SCALE = 2, 2  # as wgan.outputs.image_grid draws them
 
@@ -49,7 +50,8 @@ class ClassifierError(ValueError):
 # ----------------------------------------------------------------------------- the classifier
 
 def build_classifier(seed: int = 0):
-    """A small CNN: two 5x5 stride-2 convs (32, 64) with ReLU, then Linear 3136 -> 10.
+    """A small CNN: two 5x5 stride-2 convs (32, 64) with ReLU, Linear 3136 -> 128 (the features
+    FID is computed on, see :func:`classifier_features`) with ReLU, then Linear 128 -> 10.
     Input (N, 1, 28, 28) in [0, 1]; output logits (N, 10)."""
     import minigrad
     from minigrad import nn
@@ -58,29 +60,90 @@ def build_classifier(seed: int = 0):
     return nn.Sequential(
         nn.Conv2d(1, 32, 5, stride=2, padding=2), nn.ReLU(),
         nn.Conv2d(32, 64, 5, stride=2, padding=2), nn.ReLU(),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, NUM_CLASSES))
+        nn.Flatten(), nn.Linear(64 * 7 * 7, FEATURE_DIM), nn.ReLU(),
+        nn.Linear(FEATURE_DIM, NUM_CLASSES))
 
 
-def predict_proba(model, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """Class probabilities (N, 10) float64 for images (N, 1, 28, 28) in [0, 1]."""
+def _batched(function, images: np.ndarray, width: int, batch_size: int) -> np.ndarray:
+    """``function`` (a minigrad Tensor -> Tensor map) over ``images`` in batches, without a
+    graph; float64 (N, width)."""
     import minigrad
-    import minigrad.nn.functional as F
 
     out = []
     with minigrad.no_grad():
         for i in range(0, len(images), batch_size):
             x = minigrad.tensor(np.asarray(images[i:i + batch_size], np.float32))
-            out.append(F.softmax(model(x), dim=1).numpy().astype(np.float64))
-    return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES))
+            out.append(function(x).numpy().astype(np.float64))
+    return np.concatenate(out) if out else np.zeros((0, width))
 
 
-def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 6,
-                     batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-                     progress: bool = False):
-    """Fit :func:`build_classifier` with Adam and cross-entropy; returns the model (eval mode).
-    ``progress``: a progress bar with ETA and the loss on a terminal's stderr."""
+def predict_proba(model, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Class probabilities (N, 10) float64 for images (N, 1, 28, 28) in [0, 1]."""
+    import minigrad.nn.functional as F
+
+    return _batched(lambda x: F.softmax(model(x), dim=1), images, NUM_CLASSES, batch_size)
+
+
+def classifier_features(model, images: np.ndarray, batch_size: int = 500
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """(penultimate features (N, 128), class probabilities (N, 10)), float64, for images
+    (N, 1, 28, 28) in [0, 1], in one pass.  The features are the hidden layer's outputs before
+    its ReLU: after it, 99% of them are 0 for any picture that is no digit (the classifier
+    learns to give those no class), so every early, noisy generator would get the same FID."""
     import minigrad
     import minigrad.nn.functional as F
+
+    body, head = model[:-2], model[-2:]
+    features = _batched(body, images, FEATURE_DIM, batch_size)
+    with minigrad.no_grad():
+        logits = head(minigrad.tensor(features.astype(np.float32)))
+        probs = F.softmax(logits, dim=1).numpy().astype(np.float64)
+    return features, probs
+
+
+def _shifted(images: np.ndarray, rng: np.random.Generator, max_shift: int = 1) -> np.ndarray:
+    """Each image (N, 1, 28, 28) moved by up to ``max_shift`` pixels in x and y (zero fill)."""
+    out = np.zeros_like(images)
+    size = images.shape[-1]
+    for i, (dy, dx) in enumerate(rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))):
+        src = images[i, :, max(0, -dy):size - max(0, dy), max(0, -dx):size - max(0, dx)]
+        out[i, :, max(0, dy):max(0, dy) + src.shape[1], max(0, dx):max(0, dx) + src.shape[2]] = src
+    return out
+
+
+def _not_digits(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n pictures (n, 1, 28, 28) float32 that are no digit: half pixel noise, half smooth blobs
+    (7x7 noise enlarged 4x), the two kinds of output an untrained generator gives."""
+    pixels = rng.random((n - n // 2, 1, 28, 28))
+    blobs = np.kron(rng.random((n // 2, 1, 7, 7)), np.ones((1, 1, 4, 4)))
+    return np.concatenate([pixels, blobs]).astype(np.float32)
+
+
+def _batch_loss(model, x: np.ndarray, y: np.ndarray, n_other: int, rng: np.random.Generator):
+    """Cross-entropy on the digits, plus, on ``n_other`` non-digits, the cross-entropy against
+    a uniform class distribution, so that noise gets no confident class."""
+    import minigrad
+    import minigrad.nn.functional as F
+
+    if not n_other:
+        return F.cross_entropy(model(minigrad.tensor(x)), y)
+    logits = model(minigrad.tensor(np.concatenate([x, _not_digits(n_other, rng)])))
+    digits, others = logits[:len(x)], logits[len(x):]
+    return F.cross_entropy(digits, y) - F.log_softmax(others, dim=1).mean()
+
+
+def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 12,
+                     batch_size: int = 128, lr: float = 1e-3, decay: float = 0.8,
+                     seed: int = 0, augment: bool = True, not_digits: int = 16,
+                     progress: bool = False):
+    """Fit :func:`build_classifier` with Adam on images (N, 1, 28, 28) in [0, 1] and labels
+    (N,): cross-entropy, plus a uniform-target cross-entropy on ``not_digits`` noise pictures
+    per batch (without them a classifier calls uniform noise an "8" with 99% confidence).  The
+    learning rate falls by ``decay`` per epoch, and with ``augment`` every batch is randomly
+    shifted by up to 1 pixel (the defaults: 98.88% on the MNIST test set from the 22,699-image
+    subset; 98.29% with 8 epochs, decay 0.7, 2-pixel shifts, no noise).  Returns the model
+    (eval mode).  ``progress``: a progress bar with ETA and the loss on stderr."""
+    import minigrad
 
     from .logs import progress as progress_bar
 
@@ -89,11 +152,13 @@ def train_classifier(train_x: np.ndarray, train_y: np.ndarray, epochs: int = 6,
     order = np.random.default_rng(seed)
     per_epoch = -(-len(train_x) // batch_size)
     with progress_bar(epochs * per_epoch, enabled=progress, unit="batch") as bar:
-        for _ in range(epochs):
+        for epoch in range(epochs):
+            opt.param_groups[0]["lr"] = lr * decay ** epoch
             perm = order.permutation(len(train_x))
             for i in range(0, len(perm), batch_size):
                 idx = perm[i:i + batch_size]
-                loss = F.cross_entropy(model(minigrad.tensor(train_x[idx])), train_y[idx])
+                x = _shifted(train_x[idx], order) if augment else train_x[idx]
+                loss = _batch_loss(model, x, train_y[idx], not_digits, order)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -107,30 +172,63 @@ def _unit(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 255.0)[:, None]
 
 
-def load_or_train_classifier(dataset: str, data_dir: str | None = None, path: Path | None = None,
-                             retrain: bool = False, log=print):
-    """The cached classifier for ``dataset`` (``~/.cache/wgan/<dataset>/classifier.npz`` unless
-    ``path``), trained on that dataset's training images and checked on its test images first
-    if it is missing, from another version, or ``retrain``.  Returns (model, test accuracy)."""
+def data_checksum(*arrays: np.ndarray) -> str:
+    """The first 16 hex digits of the SHA-256 of the arrays' bytes (shapes included)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(repr(array.shape).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def classifier_cache_path(dataset: str, checksum: str) -> Path:
+    """``~/.cache/wgan/<dataset>/classifier-v<CLASSIFIER_VERSION>-<checksum>.npz``: keyed by
+    the training data and the code version, so new data or a new classifier never reuses an
+    old file."""
+    return cache_dir(dataset) / f"classifier-v{CLASSIFIER_VERSION}-{checksum}.npz"
+
+
+def _load_saved(path: Path, dataset: str, checksum: str | None, log) -> tuple | None:
+    """(model, test accuracy) saved at ``path`` if it is this version's classifier for
+    ``dataset`` (and, given a ``checksum``, trained on that data); else None."""
     import minigrad
 
-    path = Path(path) if path else cache_dir(dataset) / CLASSIFIER_FILE
-    if path.is_file() and not retrain:
-        saved = minigrad.load(path)  # a CheckpointError if it is no minigrad checkpoint
-        if not isinstance(saved, dict) or not {"version", "dataset", "state"} <= set(saved):
-            raise ClassifierError(f"{path} is a minigrad checkpoint but not a wgan.score "
-                                  "classifier; give another --classifier, or --retrain to "
-                                  "overwrite it")
-        if saved["version"] == CLASSIFIER_VERSION and saved["dataset"] == dataset:
-            model = build_classifier()
-            try:
-                model.load_state_dict(saved["state"])
-            except (KeyError, ValueError, TypeError) as exc:
-                raise ClassifierError(f"{path}: not this version's classifier ({exc}); "
-                                      "--retrain replaces it") from None
-            return model.eval(), saved["test_accuracy"]
-        log(f"{path}: classifier from another version or dataset; training a new one")
+    if not path.is_file():
+        return None
+    saved = minigrad.load(path)  # a CheckpointError if it is no minigrad checkpoint
+    if not isinstance(saved, dict) or not {"version", "dataset", "state"} <= set(saved):
+        raise ClassifierError(f"{path} is a minigrad checkpoint but not a wgan.score "
+                              "classifier; give another --classifier, or --retrain to "
+                              "overwrite it")
+    if (saved["version"] != CLASSIFIER_VERSION or saved["dataset"] != dataset
+            or checksum not in (None, saved.get("data_checksum"))):
+        log(f"{path}: classifier from another version, dataset or training data; "
+            "training a new one")
+        return None
+    model = build_classifier()
+    try:
+        model.load_state_dict(saved["state"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ClassifierError(f"{path}: not this version's classifier ({exc}); "
+                              "--retrain replaces it") from None
+    return model.eval(), saved["test_accuracy"]
+
+
+def load_or_train_classifier(dataset: str, data_dir: str | None = None, path: Path | None = None,
+                             retrain: bool = False, log=print):
+    """The cached classifier for ``dataset`` (at :func:`classifier_cache_path` unless
+    ``path``, which is used as it is), trained on that dataset's training images and checked
+    on its test images first if it is missing, from another version or other data, or
+    ``retrain``.  Returns (model, test accuracy)."""
+    import minigrad
+
+    if path is not None and not retrain and (found := _load_saved(Path(path), dataset, None, log)):
+        return found
     train_images, train_labels = load_images(dataset, "train", data_dir)
+    checksum = data_checksum(train_images, train_labels)
+    path = Path(path) if path else classifier_cache_path(dataset, checksum)
+    if not retrain and (found := _load_saved(path, dataset, checksum, log)):
+        return found
     test_images, test_labels = load_images(dataset, "test", data_dir)
     log(f"training the {dataset} classifier on {len(train_images)} images (a few minutes)")
     model = train_classifier(_unit(train_images), train_labels, progress=True)
@@ -138,7 +236,8 @@ def load_or_train_classifier(dataset: str, data_dir: str | None = None, path: Pa
     log(f"classifier test accuracy {accuracy:.4f} on {len(test_images)} images; saved to {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
     minigrad.save({"version": CLASSIFIER_VERSION, "dataset": dataset, "test_accuracy": accuracy,
-                   "train_images": len(train_images), "state": model.state_dict()}, path)
+                   "train_images": len(train_images), "data_checksum": checksum,
+                   "state": model.state_dict()}, path)
     return model, accuracy
 
 
@@ -366,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR",
                    help="where the dataset's IDX files are (to train the classifier)")
     p.add_argument("--classifier", metavar="FILE",
-                   help="classifier file (default: ~/.cache/wgan/<dataset>/classifier.npz)")
+                   help="classifier file (default: ~/.cache/wgan/<dataset>/classifier-v<version>-<data "
+                        "checksum>.npz)")
     p.add_argument("--retrain", action="store_true", help="train the classifier again")
     p.add_argument("--plot", metavar="FILE.png", help="plot classes shown against step")
     p.add_argument("--best", metavar="FILE.png",

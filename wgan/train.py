@@ -19,8 +19,8 @@ if __name__ == "__main__":  # before NumPy (OpenBLAS) and Numba start their thre
 
     pin_threads_for_training(sys.argv[1:])
 
-from .config import (BACKENDS, DEFAULT_ITERS, LOSSES, OPTIMIZERS, RESUMABLE, Config, ConfigError,
-                     resolve_config)
+from .config import (BACKENDS, DEFAULT_EVAL_EVERY, DEFAULT_EVAL_SAMPLES, DEFAULT_ITERS, LOSSES,
+                     OPTIMIZERS, RESUMABLE, Config, ConfigError, resolve_config)
 from .data import DATASETS, DatasetNotFoundError, IdxFormatError
 from .guards import DEFAULT_DIVERGENCE_BOUND
 from .models import MODELS
@@ -172,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop the run, keeping its last good checkpoint, when a loss or critic "
                           f"score, or a network weight, exceeds B in absolute value (default: "
                           f"{DEFAULT_DIVERGENCE_BOUND:g}; inf: never)")
+    out.add_argument("--eval-every", type=positive_int, nargs="?", const=DEFAULT_EVAL_EVERY,
+                     metavar="N", help="every N generator steps (N defaults to "
+                     f"{DEFAULT_EVAL_EVERY}) score --eval-samples samples with wgan.metrics: "
+                     "FID, IS, modes (toy sets: modes, high-quality share, sliced Wasserstein) "
+                     "into metrics.jsonl; quality.png and quality.json (Spearman of W and FID)")
+    out.add_argument("--eval-samples", type=positive_int, metavar="N",
+                     help=f"samples per evaluation (default: {DEFAULT_EVAL_SAMPLES})")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
