@@ -315,8 +315,9 @@ def save_gif(run_dir: Path, frames: Iterable[Path] | None = None, ms_per_frame: 
     images = [_rgb(iio.imread(f)) for f in frames]
     durations = [ms_per_frame] * (len(images) - 1) + [4 * ms_per_frame]
     path = Path(run_dir) / GIF_FILE
-    with replacing(path) as tmp:
-        iio.imwrite(tmp, np.stack(images), extension=".gif", duration=durations, loop=0)
+    with replacing(path) as tmp:  # one frame: a number, since imageio's writer cannot take [d]
+        iio.imwrite(tmp, np.stack(images), extension=".gif", loop=0,
+                    duration=durations if len(images) > 1 else durations[0])
     return path
 
 

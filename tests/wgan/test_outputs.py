@@ -88,6 +88,14 @@ def test_gif_from_sample_frames(tmp_path):
     assert iio.immeta(gif)["loop"] == 0
 
 
+
+def test_gif_of_one_frame(tmp_path):
+    """A run stopped at step 0 has one sample picture; its GIF is that frame."""
+    outputs.save_image_grid(outputs.sample_path(tmp_path, 0), np.zeros((4, 1, 28, 28), np.float32))
+    gif = outputs.save_gif(tmp_path)
+    assert iio.improps(gif, index=None).n_images == 1
+    assert iio.immeta(gif, index=0)["duration"] == 1000
+
 def test_loss_plot(tmp_path):
     for step in range(1, 120):
         outputs.append_metrics(tmp_path, {"step": step, "critic_loss": -1.0 / step,
