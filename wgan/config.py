@@ -48,7 +48,7 @@ DEFAULT_N_SAMPLES_CONDITIONAL = 100  # a 10 x 10 grid, one row per class
 
 # Settings that may differ when a run is resumed: they change how far it goes and what it
 # writes, never what a finished step computes.
-RESUMABLE = ("iters", "sample_every", "checkpoint_every", "log_every", "data_dir")
+RESUMABLE = ("iters", "sample_every", "checkpoint_every", "log_every", "data_dir", "backend")
 #: steps between metric fetches: every step on the CPU (as before); on a GPU a fetch is a host
 #: sync that stalls the queue of kernels, so the metrics of 25 steps are fetched at once
 DEFAULT_LOG_EVERY = {"numpy": 1, "cupy": 25}

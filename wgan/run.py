@@ -250,6 +250,11 @@ def train(config: Config | None, run_dir: str | Path, *, resume: bool = False,
                 pending.append(trainer.train_step())
             except NonFiniteError as exc:
                 raise exc.with_checkpoint(_last_good(run_dir, saved_step)) from None
+            except MemoryError as exc:  # CuPy's OutOfMemoryError is a MemoryError
+                raise TrainingError(
+                    f"out of memory in generator step {trainer.step + 1} with --batch-size "
+                    f"{config.batch_size} on {trainer.device} ({type(exc).__name__}: {exc}); try "
+                    f"a smaller --batch-size. {_last_good(run_dir, saved_step)}") from None
             if trainer.step % config.log_every == 0:
                 log_pending()
             if trainer.step % config.sample_every == 0:
