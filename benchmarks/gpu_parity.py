@@ -2,8 +2,8 @@
 generator step of WGAN-GP on the paper's MNIST model, by default) on the CPU and on the GPU,
 from the same weights, batches and noise, compared metric by metric and tensor by tensor.
 
-Both runs draw their random numbers from the same host streams (``minigrad.Generator``), so
-the two differ only by floating-point rounding: cuBLAS and the CUDA kernels against OpenBLAS
+Both runs draw their random numbers from the same host streams (the GPU trainer's noise
+generator is given the CPU's PCG64 state), so the two differ only by floating-point rounding: cuBLAS and the CUDA kernels against OpenBLAS
 and NumPy. Each quantity's difference is reported relative to its largest magnitude; the
 exit status is 1 when one exceeds its tolerance. ``--out FILE`` writes the table as JSON.
 """
@@ -22,13 +22,17 @@ TOLERANCE = {"metric": 1e-3, "grad": 1e-2, "param": 1e-2}
 
 def training_iteration(backend: str, args: argparse.Namespace) -> dict[str, np.ndarray]:
     """Metrics, gradients and parameters after one ``train_step`` on ``backend``, on the host."""
+    import minigrad
     from wgan.config import resolve_config
-    from wgan.trainer import fetch_records, make_trainer
+    from wgan.trainer import fetch_records, make_trainer, stream_seeds
 
     config = resolve_config(dict(loss=args.loss, model=args.model, backend=backend,
                                  batch_size=args.batch_size, n_critic=args.n_critic, seed=args.seed,
                                  data_dir=args.data_dir, limit_images=args.limit_images))
     trainer = make_trainer(config)
+    # the GPU trainer's noise generator draws with Philox on the device; give it the CPU
+    # trainer's PCG64 state, so both use the same z, eps and masks (drawn on the host)
+    trainer.rng.set_state(minigrad.Generator(stream_seeds(args.seed)["noise"]).get_state())
     record = fetch_records([trainer.train_step()])[0]
     out = {f"metric/{k}": np.asarray(v) for k, v in record.items()
            if isinstance(v, float) and k != "sec_per_step"}
