@@ -94,5 +94,5 @@ def philox_draw(kind: str, n: int, dtype, seed: int, offset: int) -> np.ndarray:
         return unit(0)
     step = 1 if dtype == np.float32 else 2
     u1, u2 = dtype.type(1) - unit(0), unit(step)
-    two_pi = dtype.type(6.283185307179586)
-    return (np.sqrt(dtype.type(-2) * np.log(u1)) * np.cos(two_pi * u2)).astype(dtype)
+    angle = dtype.type(np.pi) * (dtype.type(2) * u2)  # cospi(2 u2) on the device
+    return (np.sqrt(dtype.type(-2) * np.log(u1)) * np.cos(angle)).astype(dtype)

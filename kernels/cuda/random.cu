@@ -6,7 +6,7 @@
 //
 //   uniform float32: lane j%4,           (u >> 8) * 2^-24                      in [0, 1)
 //   uniform float64: lanes 2(j%2), +1,   ((a >> 5) * 2^26 + (b >> 6)) * 2^-53  in [0, 1)
-//   normal float32:  lanes 2(j%2), +1,   sqrt(-2 log u1) cos(2 pi u2), u1 in (0, 1]
+//   normal float32:  lanes 2(j%2), +1,   sqrt(-2 log u1) cospi(2 u2), u1 in (0, 1]
 //   normal float64:  all four lanes,     the same with 53-bit u1, u2
 // kernels/cuda_reference.py restates this in NumPy (the uint32 streams agree bit for bit).
 
@@ -66,7 +66,7 @@ extern "C" __global__ void philox_normal_f32(float* out, long long n, unsigned l
         const int lane = 2 * (int)(j % 2);
         const float u1 = 1.0f - unit_f32(r.v[lane]);  // (0, 1]: log(u1) is finite
         const float u2 = unit_f32(r.v[lane + 1]);
-        out[j] = sqrtf(-2.0f * logf(u1)) * cosf(6.2831853071795865f * u2);
+        out[j] = sqrtf(-2.0f * logf(u1)) * cospif(2.0f * u2);  // cospi: no float64 range reduction
     }
 }
 
@@ -76,6 +76,6 @@ extern "C" __global__ void philox_normal_f64(double* out, long long n, unsigned 
         const Lanes r = philox(offset + (unsigned long long)j, seed);
         const double u1 = 1.0 - unit_f64(r.v[0], r.v[1]);
         const double u2 = unit_f64(r.v[2], r.v[3]);
-        out[j] = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+        out[j] = sqrt(-2.0 * log(u1)) * cospi(2.0 * u2);
     }
 }

@@ -32,8 +32,8 @@ def test_the_kernel_draws_its_numpy_twins_stream(kernels, kind, dtype):
     assert ours.dtype == dtype and ours.shape == shape
     if kind == "uniform":
         np.testing.assert_array_equal(ours, expected)  # integer arithmetic: bit for bit
-    else:  # log/cos of the host libm against NumPy's: within a few ulps
-        np.testing.assert_allclose(ours, expected, rtol=0, atol=8 * np.finfo(dtype).eps)
+    else:  # log/cos of the host libm against NumPy's: within a few ulps (|z| < 6)
+        np.testing.assert_allclose(ours, expected, rtol=0, atol=64 * np.finfo(dtype).eps)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
