@@ -2,7 +2,7 @@
 
 :class:`CudaKernels` compiles each source once (NVRTC, through CuPy) and exposes the
 kernels as array functions. The conv ones have the signatures and semantics of
-:mod:`kernels.conv` (``conv2d(x, w, geom, *, impl=None)`` and its two adjoints, plus
+:mod:`kernels.conv` (``conv2d(x, w, geom)`` and its two adjoints, plus
 ``im2col``/``col2im`` as in :mod:`kernels.numba_cpu`), so a CuPy backend can hand this
 object out where the NumPy one hands out the module. The GEMMs stay in the array
 module (cuBLAS through CuPy); the kernels do the data movement and the fused

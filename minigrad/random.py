@@ -41,6 +41,7 @@ class Generator:
     def manual_seed(self, seed: int | None) -> Generator:
         if seed is None:
             seed = int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0])
+        self._initial_seed = int(seed)
         if self.device.type == "cuda":
             self._rng, self._seed, self._offset = None, int(seed) % 2 ** 64, 0
         else:
@@ -48,9 +49,8 @@ class Generator:
         return self
 
     def initial_seed(self) -> int:
-        if self._rng is not None:
-            raise RuntimeError("initial_seed() of a CPU generator is not kept; it is in get_state()")
-        return self._seed
+        """The seed of the last ``manual_seed`` (or construction), as torch's."""
+        return self._initial_seed
 
     @property
     def numpy_generator(self) -> numpy.random.Generator:
