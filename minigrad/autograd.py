@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 
@@ -36,6 +37,12 @@ _grad_enabled = True
 # The ``backward_pass`` stamped on nodes recorded now: 0 in forward code; k + 1 while the engine
 # runs, with create_graph=True, a walk whose deepest node is of pass k.
 _backward_pass = 0
+# While a walk runs: the memory (the id of the array owning it) of the root gradients and of
+# each gradient it has stored as a leaf's .grad. One gradient array can reach several leaves
+# (``a + b`` hands both the same one, ``a.reshape(n) + b`` a view of it), and ``.grad`` may be
+# changed in place (``p.grad.mul_(s)``), so a leaf whose gradient's memory is already held
+# elsewhere gets a copy (see AccumulateGrad).
+_arrays_handed_out: set | None = None
 
 
 def is_grad_enabled() -> bool:
@@ -159,6 +166,7 @@ class Function:
     _saved_indices: tuple = ()
     _saved_inputs = _NOTHING_SAVED
     _saved_output = None
+    _output_version: list | None = None  # the saved output's version counter (see save_output)
     _freed = False
     _parameters: dict[str, bool] = {}  # name -> whether it has a default; see __init_subclass__
     _parameter_names: frozenset = frozenset()
@@ -187,7 +195,8 @@ class Function:
 
     # ----- saving, used inside forward -------------------------------------------------
     def save_inputs(self, *indices: int | None) -> None:
-        """Keep input tensors ``indices`` for backward (``None`` entries are ignored)."""
+        """Keep input tensors ``indices`` for backward (``None`` entries are ignored), each
+        with its version: ``saved_input`` raises if it was changed in place since."""
         if self.recording:
             self._saved_indices += indices
 
@@ -200,7 +209,10 @@ class Function:
     def saved_input(self, i: int) -> Tensor:
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
-        return self._saved_inputs[i]
+        tensor, version = self._saved_inputs[i]
+        if tensor._version != version:
+            raise RuntimeError(_modified_message(tensor, f"input {i} of {type(self).__name__}", version))
+        return tensor
 
     @property
     def output(self) -> Tensor:
@@ -209,7 +221,11 @@ class Function:
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved_output is None:
             raise RuntimeError(f"{type(self).__name__}: forward did not call save_output()")
-        return Tensor._make(self._saved_output, True, self, 0)
+        out = Tensor._make(self._saved_output, True, self, 0)
+        out._version_counter = self._output_version
+        if out._version != 0:
+            raise RuntimeError(_modified_message(out, f"output 0 of {type(self).__name__}", 0))
+        return out
 
     def release(self) -> None:
         """Free what forward saved; the node stays in the graph as an edge."""
@@ -266,24 +282,43 @@ class Function:
         if _backward_pass:
             self.backward_pass = _backward_pass
         if self._saved_indices:
-            self._saved_inputs = {i: tensors[i] for i in self._saved_indices if i is not None}
+            self._saved_inputs = {i: (tensors[i], tensors[i]._version)
+                                  for i in self._saved_indices if i is not None}
         if isinstance(raw, tuple):
             return self._record_outputs(raw)
         # one output, the common case, without _record_outputs' loops
         self.output_shapes, self._output_dtypes = (raw.shape,), (raw.dtype,)
+        out = Tensor._make(raw, True, self, 0)
         if self._saved_output is True:
-            self._saved_output = raw
-        return Tensor._make(raw, True, self, 0)
+            self._keep_output(out)
+        return out
 
     def _record_outputs(self, arrays: tuple) -> tuple:
         self.output_shapes = tuple([a.shape for a in arrays])
         self._output_dtypes = tuple([a.dtype for a in arrays])
+        outs = tuple([Tensor._make(a, True, self, i) for i, a in enumerate(arrays)])
         if self._saved_output is True:
-            self._saved_output = arrays[0]
-        return tuple([Tensor._make(a, True, self, i) for i, a in enumerate(arrays)])
+            self._keep_output(outs[0])
+        return outs
+
+    def _keep_output(self, out: Tensor) -> None:
+        """Hold ``out``'s array for ``self.output``, and its version counter, so that a change
+        in place to the output (or to a detached alias of it) is caught at backward."""
+        self._saved_output = out.array
+        self._output_version = out._shared_version_counter()
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _modified_message(tensor: Tensor, which: str, expected: int) -> str:
+    shape = list(tensor.shape)
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{tensor.dtype} tensor of shape {shape}], which is {which}, is at version "
+        f"{tensor._version}; expected version {expected} instead. Hint: compute it again after "
+        "the in-place change, or change a .clone() of it."
+    )
 
 
 def _check_parameters(cls, params) -> None:
@@ -315,10 +350,29 @@ class AccumulateGrad(Function):
         leaf = self.variable
         if grad.shape != leaf.shape:
             raise RuntimeError(f"gradient of shape {grad.shape} for a leaf of shape {leaf.shape}")
-        if not _grad_enabled:  # create_graph=False: .grad carries no graph
-            grad = grad.detach()
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        if leaf.grad is not None:
+            leaf.grad = leaf.grad + grad  # a new array
+        elif not _grad_enabled:  # create_graph=False: .grad carries no graph
+            leaf.grad = _owned(grad)
+        else:
+            leaf.grad = grad
         return ()
+
+
+def _memory_of(array) -> int:
+    return id(array if array.base is None else array.base)
+
+
+def _owned(grad: Tensor) -> Tensor:
+    """``grad`` detached, on memory of its own: copied if this walk already handed out its
+    memory (see ``_arrays_handed_out``). A view of a fresh gradient (a Linear weight's, the
+    transpose of a matmul's output) is kept without a copy."""
+    array = grad.array
+    if _arrays_handed_out is not None:
+        if _memory_of(array) in _arrays_handed_out:
+            array = array.copy()
+        _arrays_handed_out.add(_memory_of(array))
+    return Tensor._leaf(array)
 
 
 def zero_grad(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
@@ -329,7 +383,7 @@ def zero_grad(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
     """
     for t in tensors:
         if t.grad is not None:
-            t.grad = None if set_to_none else Tensor(t._backend.xp.zeros_like(t.array))
+            t.grad = None if set_to_none else Tensor._leaf(t._backend.xp.zeros_like(t.array))
 
 
 # ----- the graph walk ----------------------------------------------------------------------
@@ -371,7 +425,7 @@ def _output_grads(node: Function, buffers: dict, targets: set) -> list:
     for i, (shape, dtype) in enumerate(zip(node.output_shapes, node._output_dtypes)):
         edge = (node, i)
         g = buffers.get(edge) if edge in targets else buffers.pop(edge, None)
-        grads.append(g if g is not None else Tensor(node.backend.xp.zeros(shape, dtype)))
+        grads.append(g if g is not None else Tensor._leaf(node.backend.xp.zeros(shape, dtype)))
     return grads
 
 
@@ -390,11 +444,12 @@ def _run_node(node: Function, grads: list, wanted: set, targets: set) -> tuple:
 def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_graph: bool):
     """Run the backward of each node of ``order``, summing each gradient into ``buffers``
     under the edge (node, output_index) that receives it."""
-    global _backward_pass
+    global _backward_pass, _arrays_handed_out
     wanted = set(order)
-    outer = _backward_pass
+    outer, outer_arrays = _backward_pass, _arrays_handed_out
     if create_graph:
         _backward_pass = 1 + max((node.backward_pass for node in order), default=0)
+    _arrays_handed_out = {_memory_of(g.array) for g in buffers.values()}  # the root gradients
     try:
         with _GradMode(create_graph):
             for node in order:
@@ -406,7 +461,7 @@ def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_g
                 if not retain_graph:
                     node.release()
     finally:
-        _backward_pass = outer
+        _backward_pass, _arrays_handed_out = outer, outer_arrays
 
 
 def run_backward(
@@ -456,7 +511,7 @@ def _as_grad_outputs(outputs, grad_outputs, caller):
                 )
             g = ones_like(out)
         elif not isinstance(g, Tensor):
-            g = Tensor(out._backend.asarray(g, dtype=out.dtype))
+            g = Tensor._leaf(out._backend.asarray(g, dtype=out.dtype))
         if g.shape != out.shape:
             raise RuntimeError(
                 f"{caller}: gradient has shape {g.shape} but the output has shape {out.shape}"
@@ -471,6 +526,7 @@ def grad(
     grad_outputs=None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool = False,
 ):
     """Gradients of ``outputs`` with respect to ``inputs`` (torch.autograd.grad's contract).
@@ -478,7 +534,11 @@ def grad(
     Returns a tuple with one tensor per input. With ``create_graph=True`` the
     returned gradients are themselves differentiable (this is how the WGAN-GP
     gradient penalty is trained). ``.grad`` attributes are never touched.
+    ``only_inputs`` is accepted and ignored, as in torch, where it is deprecated.
     """
+    if not only_inputs:
+        warnings.warn("grad: only_inputs is deprecated and ignored (only the inputs' gradients "
+                      "are computed, as with only_inputs=True)", stacklevel=2)
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)
@@ -504,6 +564,14 @@ def grad(
         if g is not None and not create_graph:
             result[i] = g.detach()
     return tuple(result)
+
+
+def Variable(tensor: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N802  (torch's name)
+    """torch.autograd.Variable, deprecated since torch 0.4: the tensor itself, set to require
+    grad if ``requires_grad``. Old training scripts wrap every input in it."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"Variable: expected a Tensor, got {type(tensor).__name__}")
+    return tensor.requires_grad_(True) if requires_grad else tensor
 
 
 # tensor.py imports this module at its top, so its names are taken once both are defined

@@ -28,3 +28,8 @@ def current_device() -> int:
 def synchronize() -> None:
     """Wait for every kernel queued on the current GPU; RuntimeError without a GPU."""
     backends.cupy_backend().xp.cuda.runtime.deviceSynchronize()
+
+
+from .tensortypes import tensor_types as _tensor_types  # noqa: E402
+
+globals().update(_tensor_types("cuda"))  # FloatTensor, LongTensor, ...: torch.cuda's legacy types

@@ -53,7 +53,7 @@ def _evaluate(fn, inputs, i, delta) -> list[numpy.ndarray]:
     """fn's outputs (host arrays) with input ``i`` moved by ``delta``."""
     moved = list(inputs)
     x = inputs[i]
-    moved[i] = Tensor(x.array + x._backend.asarray(delta.reshape(x.shape)), requires_grad=True)
+    moved[i] = Tensor._leaf(x.array + x._backend.asarray(delta.reshape(x.shape)), requires_grad=True)
     # grad mode stays on: a derivative map calls grad() inside fn
     return [_host(o) for o in _outputs(fn, moved)]
 
@@ -64,7 +64,7 @@ def _vjp(outputs, diff_inputs, cotangents) -> list[numpy.ndarray]:
     if not live:
         return [numpy.zeros(x.shape) for x in diff_inputs]
     outs = [o for o, _ in live]
-    us = [Tensor(o._backend.asarray(u.reshape(o.shape))) for o, u in live]
+    us = [Tensor._leaf(o._backend.asarray(u.reshape(o.shape))) for o, u in live]
     grads = grad(outs, diff_inputs, us, retain_graph=True, allow_unused=True)
     return [numpy.zeros(x.shape) if g is None else _host(g) for g, x in zip(grads, diff_inputs)]
 
@@ -171,7 +171,7 @@ def _random_cotangents(fn, inputs, seed) -> tuple[Tensor, ...]:
     rng = numpy.random.default_rng(seed)
     outs = _outputs(fn, inputs)
     return tuple(
-        Tensor(o._backend.asarray(rng.standard_normal(o.shape)), requires_grad=True) for o in outs
+        Tensor._leaf(o._backend.asarray(rng.standard_normal(o.shape)), requires_grad=True) for o in outs
     )
 
 

@@ -95,13 +95,13 @@ class Generator:
         backend = backend_for_device(target)
         if self._rng is not None:  # the host stream, drawn in float64 and rounded, then copied
             host = self._rng.random(shape) if kind == "uniform" else self._rng.standard_normal(shape)
-            return Tensor._make(backend.place(host.astype(dtype, copy=False), target))
+            return Tensor._leaf(backend.place(host.astype(dtype, copy=False), target))
         width = 4 if dtype == numpy.float32 else 8
         with backend.on(target):
             array = backend.kernels.philox(backend.xp, kind, shape, dtype if width == 4 else numpy.float64,
                                            self._seed, self._offset)
         self._offset += math.ceil(math.prod(shape) / _ELEMENTS_PER_BLOCK[(kind, width)])
-        return Tensor._make(array if width == 4 or array.dtype == dtype else array.astype(dtype))
+        return Tensor._leaf(array if width == 4 or array.dtype == dtype else array.astype(dtype))
 
 
 default_generator = Generator(0)
@@ -168,10 +168,10 @@ def randint(low, high=None, size=(), generator=None, dtype="int64", device=None)
     if generator._rng is not None:
         target = as_device(device) or generator.device
         host = generator._rng.integers(low, high, size=size).astype(as_dtype(dtype), copy=False)
-        return Tensor._make(backend_for_device(target).place(host, target))
+        return Tensor._leaf(backend_for_device(target).place(host, target))
     u = generator._draw("uniform", size, numpy.dtype(numpy.float64), device).array
     xp = backend_for_device(as_device(device) or generator.device).xp
-    return Tensor._make(xp.floor(u * (high - low) + low).astype(as_dtype(dtype)))
+    return Tensor._leaf(xp.floor(u * (high - low) + low).astype(as_dtype(dtype)))
 
 
 def randn_like(t: Tensor, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -182,3 +182,17 @@ def randn_like(t: Tensor, generator=None, dtype=None, requires_grad=False, devic
 def rand_like(t: Tensor, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     return rand(*t.shape, generator=generator, dtype=dtype or t.dtype,
                 requires_grad=requires_grad, device=t.device if device is None else device)
+
+
+def _host_stream(generator: Generator | None, device) -> numpy.random.Generator | None:
+    """The NumPy generator of ``generator`` (default: ``device``'s), or None for a Philox one:
+    for draws written with NumPy's distributions (nn.init, ``normal_``), which the CPU keeps."""
+    generator = generator or default_generator_for(device)
+    _check_device(generator, device)
+    return generator._rng
+
+
+def _placed(host: numpy.ndarray, dtype, device) -> Tensor:
+    """A host draw as a tensor of ``dtype`` on ``device``."""
+    target = as_device(device)
+    return Tensor._leaf(backend_for_device(target).place(host.astype(dtype, copy=False), target))

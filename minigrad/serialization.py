@@ -164,7 +164,7 @@ def _decode(node: dict, arrays: dict, backend) -> Any:
     if kind == "scalar":
         return arrays[node["k"]][()]
     if kind == "tensor":
-        return Tensor(backend.asarray(arrays[node["k"]]))
+        return Tensor._leaf(backend.asarray(arrays[node["k"]]))
     if kind == "list":
         return [_decode(x, arrays, backend) for x in node["v"]]
     if kind == "tuple":

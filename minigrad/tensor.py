@@ -45,17 +45,36 @@ class Tensor:
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
     # a weak reference to the AccumulateGrad node of a leaf that requires grad (see _edge)
     _accumulator_ref = None
+    # [version], bumped by each change in place; shared by the tensors that share the array
+    # through detach() and by a node that saved this tensor's array. None reads as version 0.
+    _version_counter: list | None = None
 
-    def __init__(self, data, requires_grad: bool = False):
-        if isinstance(data, Tensor):
-            data = data.array
-        self.array = data
+    def __init__(self, *data, requires_grad: bool = False):
+        """torch.Tensor's constructor: ``Tensor(array or list)`` holds it as float32 (sharing a
+        float32 array, as torch does), ``Tensor(tensor)`` shares that tensor's array whatever
+        its dtype, ``Tensor(2, 3)`` is a zero (2, 3) tensor and ``Tensor()`` an empty one.
+        ``minigrad.tensor``, ``as_tensor`` and ``from_numpy`` keep other dtypes."""
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            array = data[0].array
+        else:
+            array = legacy_constructor_array(data, DEFAULT_DTYPE)
+        self._init_leaf(array, requires_grad)
+
+    def _init_leaf(self, array, requires_grad: bool) -> None:
+        self.array = array
         self.grad: Tensor | None = None
         self.grad_fn: Function | None = None
         self._output_nr = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
+    @classmethod
+    def _leaf(cls, array, requires_grad: bool = False) -> Tensor:
+        """A leaf tensor around the backend array ``array``, of its dtype (no copy)."""
+        t = cls.__new__(cls)
+        t._init_leaf(array, requires_grad)
+        return t
 
     @classmethod
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0):
@@ -77,6 +96,21 @@ class Tensor:
         if not isinstance(other, Tensor):
             raise TypeError(f"tensor.data = ...: expected a Tensor, got {type(other).__name__}")
         self.array = other.array
+
+    @property
+    def _version(self) -> int:
+        """How many times the array was changed in place (torch's ``_version``)."""
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
+
+    def _shared_version_counter(self) -> list:
+        if self._version_counter is None:
+            self._version_counter = [0]
+        return self._version_counter
+
+    def _bump_version(self) -> None:
+        """Record a change in place of the array (in-place methods, optimizers, nn.init)."""
+        self._shared_version_counter()[0] += 1
 
     @property
     def _backend(self) -> Backend:
@@ -168,8 +202,11 @@ class Tensor:
         return bool(self.item())
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor._make(self.array)
+        """The same array, cut from the graph; a change in place to either is seen by the
+        version check of the other's graph, as in PyTorch (``.data`` is not seen)."""
+        alias = Tensor._make(self.array)
+        alias._version_counter = self._shared_version_counter()
+        return alias
 
     def detach_(self) -> Tensor:
         self.grad_fn, self.requires_grad = None, False
@@ -225,6 +262,12 @@ class Tensor:
         backend = backend_for_device(target)
         moved = backend.place(out.array, target)
         return out if moved is out.array else Tensor._make(moved)
+
+    def type(self, dtype=None):
+        """torch's ``Tensor.type``: with no argument the type's name ('minigrad.FloatTensor');
+        given a type (``minigrad.FloatTensor``, or its name as a string, 'torch.' prefix
+        accepted) or a dtype, this tensor converted to it (itself if it already is)."""
+        return _tensortypes.convert(self, dtype)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -344,6 +387,23 @@ class Tensor:
         return self
 
 
+def legacy_constructor_array(args: tuple, dtype: numpy.dtype):
+    """The array of dtype ``dtype`` that torch's legacy constructors (``Tensor(*args)``,
+    ``FloatTensor(*args)``) hold: zeros of shape ``args`` if they are ints (none: shape (0,)),
+    else the one argument (array, list, Tensor) cast to ``dtype``, sharing an array of it."""
+    if all(isinstance(a, (int, numpy.integer)) and not isinstance(a, bool) for a in args):
+        return numpy.zeros(_shape_arg(args) if args else (0,), dtype)
+    if len(args) != 1:
+        raise TypeError(f"Tensor(): expected data (an array, a list or a Tensor) or sizes (ints), "
+                        f"got {len(args)} arguments of types {[type(a).__name__ for a in args]}")
+    data = args[0]
+    if isinstance(data, Tensor):
+        data = data.array
+    if isinstance(data, numpy.ndarray) or type(data).__module__.startswith("cupy"):
+        return data if data.dtype == dtype else data.astype(dtype)
+    return numpy.array(data, dtype=dtype)
+
+
 def _wrap_inputs(op_name: str, inputs: tuple):
     """Turn op inputs into tensors on one backend with one floating dtype.
 
@@ -421,7 +481,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     else:
         with backend.on(target):
             arr = backend.xp.array(data, dtype=dtype)
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor._leaf(arr, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -433,12 +493,12 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if hasattr(data, "__array__") or type(data).__module__.startswith("cupy"):
         dtype = as_dtype(dtype)
         if dtype is None or data.dtype == dtype:
-            return Tensor(data) if device is None else Tensor(data).to(device)
+            return Tensor._leaf(data) if device is None else Tensor._leaf(data).to(device)
     return tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(array: numpy.ndarray) -> Tensor:
-    return Tensor(array)
+    return Tensor._leaf(array)
 
 
 def _created(make, device, requires_grad) -> Tensor:
@@ -446,7 +506,7 @@ def _created(make, device, requires_grad) -> Tensor:
     target = as_device(device)
     backend = backend_for_device(target)
     with backend.on(target):
-        return Tensor(make(backend.xp), requires_grad=requires_grad)
+        return Tensor._leaf(make(backend.xp), requires_grad)
 
 
 def _full(shape, value, dtype, requires_grad, device):
@@ -491,7 +551,7 @@ def full(shape, fill_value, dtype=None, requires_grad=False, device=None) -> Ten
 def _like(t: Tensor, value, dtype, requires_grad, device):
     dtype = as_dtype(dtype) or t.dtype
     if device is None:  # on t's backend, without parsing a device (backward seeds its grad here)
-        return Tensor(t._backend.xp.full(t.shape, value, dtype=dtype), requires_grad=requires_grad)
+        return Tensor._leaf(t._backend.xp.full(t.shape, value, dtype=dtype), requires_grad)
     return _full(t.shape, value, dtype, requires_grad, device)
 
 
@@ -521,3 +581,4 @@ def linspace(start, end, steps: int, dtype=None, requires_grad=False, device=Non
 
 
 from .ops import elementwise as _ew, linalg as _linalg, shape as _shape  # noqa: E402
+from . import tensortypes as _tensortypes  # noqa: E402

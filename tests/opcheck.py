@@ -72,12 +72,12 @@ class OpCase:
         out = []
         for i, a in enumerate(self.arrays(dtype, seed)):
             if i in self.nondiff or a.dtype.kind != "f":
-                out.append(minigrad.Tensor(a).to(device))
+                out.append(minigrad.from_numpy(a).to(device))
                 continue
             if noncontiguous and a.ndim >= 1 and a.size > 1:
                 a = np.repeat(a, 2, axis=-1)[..., ::2]  # same values, strided memory
                 assert not a.flags.c_contiguous
-            out.append(minigrad.Tensor(a).to(device).requires_grad_())
+            out.append(minigrad.from_numpy(a).to(device).requires_grad_())
         return out
 
 

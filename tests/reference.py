@@ -211,6 +211,16 @@ def softmax(x, dim):
 REDUCE = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}
 
 
+def binary_cross_entropy(p, target, weight=None, reduction="mean"):
+    """-w [t log p + (1 - t) log(1 - p)], each log floored at -100 (torch's clamp)."""
+    loss = -(target * np.maximum(np.log(p), -100.0) + (1.0 - target) * np.maximum(np.log1p(-p), -100.0))
+    return REDUCE[reduction](loss if weight is None else weight * loss)
+
+
+def l1_loss(x, y, reduction="mean"):
+    return REDUCE[reduction](np.abs(x - y))
+
+
 def binary_cross_entropy_with_logits(x, target, weight=None, reduction="mean"):
     """-w [t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))] = w [max(x, 0) - x t + log(1 + exp(-|x|))]."""
     loss = np.maximum(x, 0.0) - x * target + np.log1p(np.exp(-np.abs(x)))

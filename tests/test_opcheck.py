@@ -49,7 +49,7 @@ class TanhWithFrozenDerivative(Function):
         return self.y
 
     def backward(self, gy):
-        return gy * mg.Tensor(1.0 - self.y ** 2)
+        return gy * mg.from_numpy(1.0 - self.y ** 2)
 
 
 @needs_torch

@@ -56,3 +56,31 @@ def test_add_an_op_example_defines_a_differentiable_exported_op():
     x = mg.tensor([[-2.0, -0.5, -0.1], [0.3, 1.0, 4.0]], dtype="float64", requires_grad=True)  # |x| has a kink at 0
     np.testing.assert_allclose(softsign(x).detach().numpy(), x.detach().numpy() / (1 + abs(x.detach().numpy())))
     assert mg.gradcheck_order(softsign, [x], order=3)
+
+
+def _run_pytorch_example(framework: str) -> str:
+    source = readme_example("pytorch-wgan-gp")
+    if framework == "torch":
+        source = source.replace("import minigrad as torch", "import torch").replace("minigrad", "torch")
+    scope: dict = {}
+    exec(source, scope)
+    return scope
+
+
+def test_pytorch_wgan_gp_example_trains_on_minigrad(capsys):
+    scope = _run_pytorch_example("minigrad")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["iter 0", "iter 10", "iter 20"]
+    assert np.isfinite(scope["loss_d"].item()) and np.isfinite(scope["loss_g"].item())
+    assert scope["sched_g"].get_last_lr() == [0.0]  # decayed linearly to 0
+    # the critic learned something: real points score above generated ones
+    with mg.no_grad():
+        real, fake = scope["real_batch"](), scope["G"](mg.randn(64, 2))
+        assert scope["D"](real).mean().item() > scope["D"](fake).mean().item()
+
+
+def test_pytorch_wgan_gp_example_is_pytorch_code(capsys):
+    pytest.importorskip("torch")
+    scope = _run_pytorch_example("torch")
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert np.isfinite(scope["loss_d"].item())

@@ -7,8 +7,8 @@ from .module import Module
 
 
 class ReLU(Module):
-    """max(x, 0). ``inplace`` is accepted for PyTorch compatibility; minigrad has no in-place
-    ops on graph tensors, so the result is always a new tensor."""
+    """max(x, 0). ``inplace`` is accepted for PyTorch compatibility; the result is always a
+    new tensor (same values and gradients; the input is left as it was)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()

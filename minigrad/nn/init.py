@@ -75,6 +75,7 @@ def _fill_from_host(tensor: Tensor, host: numpy.ndarray) -> Tensor:
     with no_grad():
         backend = tensor._backend
         backend.xp.copyto(tensor.array, backend.asarray(host.astype(tensor.dtype, copy=False)))
+        tensor._bump_version()
     return tensor
 
 
@@ -98,6 +99,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     with no_grad():
         tensor.array.fill(val)
+        tensor._bump_version()
     return tensor
 
 

@@ -31,7 +31,7 @@ class Parameter(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor) and not hasattr(data, "shape"):
             raise TypeError(f"Parameter wraps a Tensor or an array, not a {type(data).__name__}")
-        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        self._init_leaf(data.array if isinstance(data, Tensor) else data, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -281,7 +281,7 @@ class Module:
                     if p is not None:
                         p.array = convert(p.array)
                         if p.grad is not None:
-                            p.grad = Tensor(convert(p.grad.array))
+                            p.grad = Tensor._leaf(convert(p.grad.array))
                 for b in module._buffers.values():
                     if b is not None:
                         b.array = convert(b.array)
@@ -389,6 +389,7 @@ class Module:
         with no_grad():
             for dest, value in copies:
                 dest._backend.xp.copyto(dest.array, _to_backend_array(value, dest.array), casting="unsafe")
+                dest._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     # ----- printing -----------------------------------------------------------------------------

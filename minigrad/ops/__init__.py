@@ -2,10 +2,10 @@
 functional form whose ``@export`` gives it its public names (see ``_export``)."""
 from collections.abc import Callable
 
-from . import activation, conv, elementwise, linalg, loss, norm, pool, reduce, shape
+from . import activation, conv, elementwise, inplace, linalg, loss, norm, pool, reduce, shape
 from ._export import collect
 
-FAMILIES = (elementwise, reduce, shape, linalg, activation, conv, norm, pool, loss)
+FAMILIES = (elementwise, reduce, shape, linalg, activation, conv, norm, pool, loss, inplace)
 
 
 def public(namespace: str) -> dict[str, Callable]:

@@ -1,4 +1,5 @@
-"""Losses (binary_cross_entropy_with_logits, cross_entropy, mse_loss) and the WGAN-GP
+"""Losses (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss,
+l1_loss) and the WGAN-GP
 gradient penalty with its helper ``safe_norm``.
 
 All are compositions of differentiable ops, so each has derivatives of every
@@ -9,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..autograd import grad
+from ..autograd import Function, grad
 from ..random import Generator, rand
 from ..tensor import Tensor, zeros_like
 from ._export import export
 from .activation import log_softmax, softplus
-from .elementwise import sqrt
+from .elementwise import abs, clamp, log, maximum, sqrt
 from .reduce import TakeAlong, _dims, mean, sum
 from .shape import reshape
 
@@ -35,6 +36,77 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "sum":
         return sum(loss)
     return loss
+
+
+# torch clamps each log of binary_cross_entropy at -100, so a probability of exactly 0 or 1
+# gives a finite loss (100 per element) instead of inf, and the divisor of its gradient at
+# 1e-12, so the gradient there is finite too (a saturated sigmoid gives exactly 1.0 in float32)
+_BCE_LOG_FLOOR = -100.0
+_BCE_EPS = 1e-12
+
+
+def _floored_log(xp, a):
+    """max(log a, -100) for a in [0, 1], without log(0)'s warning: the floor is applied to the
+    log of a first moved off 0 to the smallest positive number, whose log is below -100."""
+    tiny = xp.finfo(a.dtype).smallest_subnormal
+    return xp.maximum(xp.log(xp.maximum(a, tiny)), _BCE_LOG_FLOOR)
+
+
+def _floored_log_tensor(a: Tensor) -> Tensor:
+    tiny = float(a._backend.xp.finfo(a.dtype).smallest_subnormal)
+    return clamp(log(maximum(a, tiny)), min=_BCE_LOG_FLOOR)
+
+
+class BinaryCrossEntropy(Function):
+    """l = -[t max(log x, -100) + (1 - t) max(log(1 - x), -100)] elementwise, as torch's.
+
+    dl/dx = (x - t) / max(x (1 - x), 1e-12) (torch's formula, finite at x = 0 and 1);
+    dl/dt = max(log(1 - x), -100) - max(log x, -100). Both are written with minigrad ops,
+    so they are differentiable again; inside the clamps they are the exact derivatives. At
+    x = 0 or 1, dl/dt is that of the clamped loss (+-100), where torch's is inf.
+    """
+
+    def forward(self, x, t):
+        self.save_inputs(0, 1)
+        xp = self.xp
+        return -(t * _floored_log(xp, x) + (1 - t) * _floored_log(xp, 1 - x))
+
+    def backward(self, gy):
+        x, t = self.saved_input(0), self.saved_input(1)
+        gx = gt = None
+        if self.needs_input_grad[0]:
+            gx = gy * (x - t) / clamp(x * (1.0 - x), min=_BCE_EPS)
+        if self.needs_input_grad[1]:
+            gt = gy * (_floored_log_tensor(1.0 - x) - _floored_log_tensor(x))
+        return gx, gt
+
+
+@export(functional=True)
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross-entropy on probabilities x in [0, 1] with targets t (PyTorch's semantics).
+
+    ``input``, ``target``: the same shape (*); ``weight``: broadcastable to it. Per element,
+
+        l = -w [t max(log x, -100) + (1 - t) max(log(1 - x), -100)]
+
+    (torch's clamp of the logs); dl/dx = w (x - t) / max(x (1 - x), 1e-12), torch's
+    formula (``BinaryCrossEntropy``). On logits, ``binary_cross_entropy_with_logits`` is stable where
+    this form loses digits (x near 0 or 1). ``reduction``: 'mean' | 'sum' | 'none' (shape *).
+    """
+    _check_reduction(reduction, "binary_cross_entropy")
+    if input.shape != target.shape:
+        raise ValueError(f"binary_cross_entropy: target shape {target.shape} differs from input "
+                         f"shape {input.shape}")
+    # as torch does; skipped on the GPU, where the check would cost a host sync per call
+    # (torch checks there with a device-side assert)
+    if not input.is_cuda and bool(((input.array < 0) | (input.array > 1)).any()):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
+    loss = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
 
 
 @export(functional=True)
@@ -100,6 +172,17 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, "mse_loss")
     diff = input - target
     return _reduce(diff * diff, reduction)
+
+
+@export(functional=True)
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: l = |x - y| elementwise (broadcast as PyTorch does); its
+    derivative sign(x - y) is 0 where x = y, as torch's.
+
+    ``reduction``: 'mean' | 'sum' over all elements, or 'none' (broadcast shape).
+    """
+    _check_reduction(reduction, "l1_loss")
+    return _reduce(abs(input - target), reduction)
 
 
 @export(functional=True)

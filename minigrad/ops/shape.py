@@ -36,6 +36,14 @@ class SumTo(Function):
         return BroadcastTo.apply(gy, shape=self.in_shape)
 
 
+def _view_of(base: Tensor, out: Tensor) -> Tensor:
+    """``out``, whose array is a view of ``base``'s: it shares ``base``'s version counter, as
+    torch's views do, so a change in place to either (an optimizer step on a weight) is
+    caught by a graph that saved the other (the transposed weight of ``linear``)."""
+    out._version_counter = base._shared_version_counter()
+    return out
+
+
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """``x`` summed over the axes that broadcasting to ``x.shape`` would have added."""
     shape = tuple(shape)
@@ -62,7 +70,7 @@ class BroadcastTo(Function):
 def broadcast_to(x: Tensor, shape) -> Tensor:
     """x broadcast to ``shape`` by NumPy's rules (``BroadcastTo``; the gradient is summed back)."""
     shape = tuple(shape)
-    return x if x.shape == shape else BroadcastTo.apply(x, shape=shape)
+    return x if x.shape == shape else _view_of(x, BroadcastTo.apply(x, shape=shape))
 
 
 @export(top=True, method=True)
@@ -99,7 +107,10 @@ def reshape(x: Tensor, *shape) -> Tensor:
     """x with a new shape of as many elements; -1 infers one size (``Reshape``)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return x if tuple(shape) == x.shape else Reshape.apply(x, shape=tuple(shape))
+    if tuple(shape) == x.shape:
+        return x
+    out = Reshape.apply(x, shape=tuple(shape))
+    return out if out.array.base is None else _view_of(x, out)  # NumPy copies when it must
 
 
 class Permute(Function):
@@ -125,7 +136,7 @@ def permute(x: Tensor, *dims) -> Tensor:
     dims = tuple(_norm_dim(d, x.ndim, "permute") for d in dims)
     if sorted(dims) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of {x.ndim} dims")
-    return Permute.apply(x, dims=dims)
+    return _view_of(x, Permute.apply(x, dims=dims))
 
 
 @export(top=True, method=True)
@@ -134,7 +145,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     dims = list(range(x.ndim))
     d0, d1 = _norm_dim(dim0, x.ndim, "transpose"), _norm_dim(dim1, x.ndim, "transpose")
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute.apply(x, dims=tuple(dims))
+    return _view_of(x, Permute.apply(x, dims=tuple(dims)))
 
 
 @export(top=True, method=True)
@@ -212,9 +223,10 @@ class IndexScatter(Function):
 def getitem(x: Tensor, index) -> Tensor:
     index = _raw_index(index)
     try:
-        return GetItem.apply(x, index=index)
+        out = GetItem.apply(x, index=index)
     except IndexError as exc:
         raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
+    return _view_of(x, out) if _is_basic(index) else out
 
 
 class Cat(Function):

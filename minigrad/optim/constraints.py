@@ -32,9 +32,11 @@ def clip_weights_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> N
     with no_grad():
         if kernels.MULTI_TENSOR and _one_launch(parameters):  # the GPU: every parameter at once
             kernels.clip_([p.array for p in parameters], clip_value)
-            return
+        else:
+            for p in parameters:
+                p._backend.xp.clip(p.array, -clip_value, clip_value, out=p.array)
         for p in parameters:
-            p._backend.xp.clip(p.array, -clip_value, clip_value, out=p.array)
+            p._bump_version()  # a graph that saved p now raises at backward, as in torch
 
 
 def _one_launch(parameters: list) -> bool:

@@ -111,10 +111,11 @@ class Optimizer:
                     continue
                 kernels = live[0]._backend.kernels
                 # a multi-tensor kernel set (the GPU's) updates the whole group in one launch
-                if kernels.MULTI_TENSOR and self._fused_update(kernels, group, live):
-                    continue
+                if not (kernels.MULTI_TENSOR and self._fused_update(kernels, group, live)):
+                    for p in live:
+                        self._update(group, p.array, p.grad.array, self.state[p], p._backend.xp)
                 for p in live:
-                    self._update(group, p.array, p.grad.array, self.state[p], p._backend.xp)
+                    p._bump_version()  # a graph that saved p now raises at backward, as in torch
         return loss
 
     def _fused_update(self, kernels, group: dict[str, Any], params: list) -> bool:

@@ -11,7 +11,8 @@ from minigrad.autograd import Function
 from minigrad.gradcheck import GradcheckError, gradcheck_order
 from minigrad.ops.activation import dropout, elu, leaky_relu, log_softmax, softmax, softplus
 from minigrad.ops.loss import (
-    binary_cross_entropy_with_logits, cross_entropy, gradient_penalty, mse_loss, safe_norm,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gradient_penalty, l1_loss,
+    mse_loss, safe_norm,
 )
 from minigrad.ops.norm import batch_norm, layer_norm
 from tests import reference
@@ -158,6 +159,12 @@ def logits_and_probabilities(shape):
     return lambda r: [r.uniform(-3, 3, shape), r.uniform(0, 1, shape)]
 
 
+def probabilities_and_targets(shape):
+    """Probabilities away from 0 and 1 (finite differences step across no clamp) and soft
+    targets, both differentiated (torch differentiates the target of binary_cross_entropy)."""
+    return lambda r: [r.uniform(0.05, 0.95, shape), r.uniform(0, 1, shape)]
+
+
 def logits_and_classes(n, classes):
     return lambda r: [r.uniform(-2, 2, (n, classes)), r.integers(0, classes, n)]
 
@@ -183,6 +190,19 @@ def loss_cases(reduction):
                logits_and_classes(4, 5), nondiff=(1,),
                torch_fn=lambda x, t: F.cross_entropy(x, t, reduction=reduction),
                forward_expected=lambda x, t: reference.cross_entropy(x, t, reduction)),
+        OpCase(f"bce_{reduction}", lambda p, t: binary_cross_entropy(p, t, reduction=reduction),
+               probabilities_and_targets((3, 4)),
+               torch_fn=lambda p, t: F.binary_cross_entropy(p, t, reduction=reduction),
+               forward_expected=lambda p, t: reference.binary_cross_entropy(p, t, reduction=reduction)),
+        OpCase(f"bce_weight_{reduction}",
+               lambda p, t: binary_cross_entropy(p, t, const(p, BCE_WEIGHT), reduction),
+               probabilities_and_targets((3, 4)),
+               torch_fn=lambda p, t: F.binary_cross_entropy(p, t, const(p, BCE_WEIGHT), reduction=reduction),
+               forward_expected=lambda p, t: reference.binary_cross_entropy(p, t, BCE_WEIGHT, reduction)),
+        OpCase(f"l1_loss_{reduction}",
+               lambda x, y: l1_loss(x, y, reduction=reduction), shapes((3, 4), (4,)),
+               torch_fn=lambda x, y: F.l1_loss(x, y.expand(3, 4), reduction=reduction),
+               forward_expected=lambda x, y: reference.l1_loss(x, y, reduction)),
         OpCase(f"mse_loss_{reduction}",
                lambda x, y: mse_loss(x, y, reduction=reduction), shapes((3, 4), (3, 4)),
                torch_fn=lambda x, y: F.mse_loss(x, y, reduction=reduction),
@@ -310,7 +330,7 @@ class FrozenInvStdBatchNorm(Function):
 
     def backward(self, gy):
         x = self.saved_input(0)
-        inv_std = mg.Tensor(self.inv_std)
+        inv_std = mg.from_numpy(self.inv_std)
         x_hat = (x - x.mean(0, keepdim=True)) * inv_std
         return inv_std * (gy - gy.mean(0, keepdim=True) - x_hat * (gy * x_hat).mean(0, keepdim=True))
 
@@ -427,10 +447,42 @@ def test_dropout_masks_follow_the_generator():
     lambda r: binary_cross_entropy_with_logits(mg.zeros(2), mg.zeros(2), reduction=r),
     lambda r: cross_entropy(mg.zeros(2, 3), mg.tensor([0, 1]), reduction=r),
     lambda r: mse_loss(mg.zeros(2), mg.zeros(2), reduction=r),
-], ids=["bce_with_logits", "cross_entropy", "mse_loss"])
+    lambda r: binary_cross_entropy(mg.zeros(2), mg.zeros(2), reduction=r),
+    lambda r: l1_loss(mg.zeros(2), mg.zeros(2), reduction=r),
+], ids=["bce_with_logits", "cross_entropy", "mse_loss", "bce", "l1_loss"])
 def test_unknown_reduction_raises_listing_the_choices(loss):
     with pytest.raises(ValueError, match="'mean', 'sum', 'none'"):
         loss("average")
+
+
+def test_binary_cross_entropy_clamps_its_logs_as_torch_does():
+    p, t = mg.tensor([0.0, 1.0, 1.0]), mg.tensor([1.0, 0.0, 1.0])
+    assert binary_cross_entropy(p, t, reduction="none").tolist() == [100.0, 100.0, 0.0]
+    if torch is not None:
+        expected = torch.nn.functional.binary_cross_entropy(torch.tensor(p.numpy()), torch.tensor(t.numpy()),
+                                                            reduction="none")
+        assert expected.tolist() == [100.0, 100.0, 0.0]
+
+
+def test_binary_cross_entropy_gradient_is_finite_at_0_and_1_as_torch_s():
+    p = mg.tensor([0.0, 1.0, 1.0, 0.5], requires_grad=True)
+    t = mg.tensor([1.0, 0.0, 1.0, 1.0], requires_grad=True)
+    gp, gt = mg.grad(binary_cross_entropy(p, t, reduction="sum"), [p, t])
+    assert np.all(np.isfinite(gp.numpy()))
+    # d/dt of the clamped loss; torch's target gradient skips the clamp and is inf there
+    assert gt.tolist() == [100.0, -100.0, -100.0, 0.0]
+    if torch is not None:
+        tp = torch.tensor(p.detach().numpy(), requires_grad=True)
+        tt = torch.tensor(t.detach().numpy(), requires_grad=True)
+        expected = torch.autograd.grad(torch.nn.functional.binary_cross_entropy(tp, tt, reduction="sum"), [tp, tt])
+        np.testing.assert_allclose(gp.numpy(), expected[0].numpy(), rtol=1e-6)
+
+
+def test_binary_cross_entropy_rejects_what_is_not_a_probability():
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        binary_cross_entropy(mg.tensor([0.5, 1.5]), mg.tensor([1.0, 0.0]))
+    with pytest.raises(ValueError, match="target shape"):
+        binary_cross_entropy(mg.tensor([0.5, 0.5]), mg.tensor([1.0]))
 
 
 def test_cross_entropy_rejects_bad_targets():

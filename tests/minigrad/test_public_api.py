@@ -17,7 +17,7 @@ from minigrad.ops._export import EXPORTED
 MINIGRAD = {
     'Function': None,  # its constructor belongs to the autograd core, not to this list
     'Generator': '(seed=None, device=None)',
-    'Tensor': '(data, requires_grad=False)',
+    'Tensor': '(*data, requires_grad=False)',
     'abs': '(a)',
     'add': '(a, b)',
     'amax': '(x, dim=None, keepdim=False)',
@@ -45,7 +45,8 @@ MINIGRAD = {
     'from_numpy': '(array)',
     'full': '(shape, fill_value, dtype=None, requires_grad=False, device=None)',
     'full_like': '(t, fill_value, dtype=None, requires_grad=False, device=None)',
-    'grad': '(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False)',
+    'grad': ('(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, '
+             'only_inputs=True, allow_unused=False)'),
     'gradcheck': ('(fn, inputs, eps=1e-06, atol=1e-05, rtol=0.001, fast_mode=False, '
                   'raise_exception=True, seed=0)'),
     'gradcheck_order': ('(fn, inputs, order=3, eps=1e-06, atol=1e-05, rtol=0.001, '
@@ -108,11 +109,12 @@ MINIGRAD = {
     'zeros_like': '(t, dtype=None, requires_grad=False, device=None)',
 }
 FUNCTIONAL = {
-    'Tensor': '(data, requires_grad=False)',
+    'Tensor': '(*data, requires_grad=False)',
     'annotations': None,
     'avg_pool2d': '(x, kernel_size, stride=None, padding=0, count_include_pad=True)',
     'batch_norm': ('(x, running_mean, running_var, weight=None, bias=None, '
                    'training=False, momentum=0.1, eps=1e-05)'),
+    'binary_cross_entropy': "(input, target, weight=None, reduction='mean')",
     'binary_cross_entropy_with_logits': "(input, target, weight=None, reduction='mean')",
     'conv2d': '(x, weight, bias=None, stride=1, padding=0, dilation=1)',
     'conv_transpose2d': '(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1)',
@@ -122,6 +124,7 @@ FUNCTIONAL = {
     'embedding': '(input, weight)',
     'gradient_penalty': '(critic, real, fake, generator=None, center=1.0, eps=1e-12, return_norms=False)',
     'interpolate': "(x, size=None, scale_factor=None, mode='nearest')",
+    'l1_loss': "(input, target, reduction='mean')",
     'layer_norm': '(x, normalized_shape, weight=None, bias=None, eps=1e-05)',
     'leaky_relu': '(x, negative_slope=0.01)',
     'linear': '(x, weight, bias=None)',
@@ -151,7 +154,7 @@ TENSOR = {
     '__getitem__': '(index)',
     '__gt__': '(other)',
     '__hash__': '()',
-    '__init__': '(data, requires_grad=False)',
+    '__init__': '(*data, requires_grad=False)',
     '__int__': '()',
     '__le__': '(other)',
     '__len__': '()',
@@ -231,11 +234,28 @@ TENSOR = {
     'unsqueeze': '(dim)',
     'var': '(dim=None, unbiased=True, keepdim=False, correction=None)',
     'view': '(*shape)',
+    # issue 13: torch's in-place methods and Tensor.type
+    '__iadd__': '(other, *, alpha=1)',
+    '__imul__': '(other)',
+    '__isub__': '(other, *, alpha=1)',
+    '__itruediv__': '(other)',
+    'add_': '(other, *, alpha=1)',
+    'clamp_': '(min=None, max=None)',
+    'clip_': '(min=None, max=None)',
+    'copy_': '(src)',
+    'div_': '(other)',
+    'fill_': '(value)',
+    'mul_': '(other)',
+    'normal_': '(mean=0.0, std=1.0, *, generator=None)',
+    'sub_': '(other, *, alpha=1)',
+    'type': '(dtype=None)',
+    'uniform_': '(from_=0.0, to=1.0, *, generator=None)',
+    'zero_': '()',
 }
 FUNCTIONAL_ALL = [
-    'avg_pool2d', 'batch_norm', 'binary_cross_entropy_with_logits', 'conv2d', 'conv_transpose2d',
-    'cross_entropy', 'dropout', 'elu', 'embedding', 'gradient_penalty', 'interpolate', 'layer_norm',
-    'leaky_relu', 'linear', 'log_softmax', 'max_pool2d', 'mse_loss', 'pad', 'relu', 'safe_norm',
+    'avg_pool2d', 'batch_norm', 'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'conv2d',
+    'conv_transpose2d', 'cross_entropy', 'dropout', 'elu', 'embedding', 'gradient_penalty', 'interpolate',
+    'l1_loss', 'layer_norm', 'leaky_relu', 'linear', 'log_softmax', 'max_pool2d', 'mse_loss', 'pad', 'relu', 'safe_norm',
     'sigmoid', 'softmax', 'softplus', 'tanh'
 ]
 
