@@ -157,6 +157,9 @@ class TorchFramework:
         self.version = torch.__version__
         if threads is not None:
             torch.set_num_threads(threads)
+        if self.device == "cuda":  # full float32 on both sides: cuDNN convs default to TF32
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
 
     def tensor(self, array: np.ndarray, requires_grad: bool = False):
         t = self.torch.from_numpy(np.ascontiguousarray(array)).clone().to(self.device)

@@ -53,6 +53,15 @@ class CpuKernels:
         return x * mask, mask
 
     @staticmethod
+    def philox(xp, kind: str, shape: tuple, dtype, seed: int, offset: int) -> np.ndarray:
+        """The CUDA set's Philox draw (kernels/cuda/random.cu), computed by its NumPy twin, so
+        a device generator's stream continues on the CPU (transcendentals to the last ulp)."""
+        from .cuda_reference import philox_draw
+
+        n = int(np.prod(shape, dtype=np.int64))
+        return philox_draw(kind, n, dtype, seed, offset).reshape(shape)
+
+    @staticmethod
     def total_norm(arrays) -> np.ndarray:
         """sqrt(sum_i ||a_i||^2) as a float64 0-d array, each ||a_i|| in its own dtype."""
         total = np.zeros((), dtype=np.float64)

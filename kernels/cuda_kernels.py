@@ -2,7 +2,7 @@
 
 :class:`CudaKernels` compiles each source once (NVRTC, through CuPy) and exposes the
 kernels as array functions. The conv ones have the signatures and semantics of
-:mod:`kernels.conv` (``conv2d(x, w, geom, *, impl=None)`` and its two adjoints, plus
+:mod:`kernels.conv` (``conv2d(x, w, geom)`` and its two adjoints, plus
 ``im2col``/``col2im`` as in :mod:`kernels.numba_cpu`), so a CuPy backend can hand this
 object out where the NumPy one hands out the module. The GEMMs stay in the array
 module (cuBLAS through CuPy); the kernels do the data movement and the fused
@@ -46,6 +46,7 @@ MODULE_OPTIONS = {
     "activation.cu": (),
     "gradient_penalty.cu": (f"-DREDUCE_THREADS={REDUCE_THREADS}",),
     "optim.cu": ("--fmad=false",),
+    "random.cu": (),
 }
 BLOCK = 256
 TABLE_CACHE = 64  # device copies of address tables kept (see CudaKernels._table)
@@ -274,6 +275,18 @@ class CudaKernels:
         xp = array_module(arrays[0])
         flat = xp.concatenate([a.ravel() for a in arrays]).astype(np.float64)
         return xp.sqrt(xp.vdot(flat, flat))
+
+    # ----- random numbers: Philox4x32-10 --------------------------------------------------
+    def philox(self, xp, kind: str, shape: tuple, dtype, seed: int, offset: int):
+        """A ``kind`` ('uniform' [0, 1) or 'normal') draw of ``shape`` in ``dtype`` (float32 or
+        float64), an array of ``xp``, from counter block ``offset`` under key ``seed``
+        (random.cu; the caller advances its offset past the blocks used)."""
+        dtype = _dtype_of(f"philox_{kind}", np.empty(0, dtype))
+        out = xp.empty(shape, dtype=dtype)
+        if out.size:
+            self._kernel("random.cu", f"philox_{kind}", dtype)(
+                (_grid(out.size),), (BLOCK,), (out, np.int64(out.size), np.uint64(seed), np.uint64(offset)))
+        return out
 
     # ----- optimizers: one launch over every parameter -----------------------------------
     def adam_(self, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step: int,

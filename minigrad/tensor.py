@@ -490,10 +490,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         out = data if dtype is None else data.astype(dtype)
         return out if device is None else out.to(device)
-    if device is None and (hasattr(data, "__array__") or type(data).__module__.startswith("cupy")):
+    if hasattr(data, "__array__") or type(data).__module__.startswith("cupy"):
         dtype = as_dtype(dtype)
         if dtype is None or data.dtype == dtype:
-            return Tensor._leaf(data)
+            return Tensor._leaf(data) if device is None else Tensor._leaf(data).to(device)
     return tensor(data, dtype=dtype, device=device)
 
 

@@ -55,7 +55,8 @@ DEFAULT_EVAL_SAMPLES = 1000
 # (A resumed run's data must still be the same files, by checksum, wherever --data-dir now
 # finds them.)
 RESUMABLE = ("iters", "sample_every", "checkpoint_every", "log_every", "data_dir",
-             "divergence_bound", "tensorboard", "eval_every", "eval_samples")
+             "divergence_bound", "tensorboard", "eval_every", "eval_samples",
+             "backend")
 #: steps between metric fetches: every step on the CPU (as before); on a GPU a fetch is a host
 #: sync that stalls the queue of kernels, so the metrics of 25 steps are fetched at once
 DEFAULT_LOG_EVERY = {"numpy": 1, "cupy": 25}

@@ -23,6 +23,8 @@ from typing import Iterator
 
 import numpy as np
 
+from minigrad.backends import array_module
+
 DATASETS = ("mnist", "fashion-mnist", "8gaussians", "25gaussians", "swissroll")
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
 TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll")
@@ -341,6 +343,7 @@ class Batches:
     """Endless shuffled minibatches of ``(x[idx], labels[idx])``; ``labels`` may be None.
 
     Each epoch is a fresh permutation; the last incomplete batch of an epoch is dropped.
+    ``x`` and ``labels`` may be NumPy or CuPy arrays (then the batches are gathered on the GPU).
     One integer seed is drawn from ``rng`` at construction and each epoch's permutation is
     derived from (seed, epoch), so the stream does not depend on whatever else later draws
     from a shared ``rng``, and :meth:`state_dict` (plain ints and an int64 array, saveable
@@ -358,6 +361,18 @@ class Batches:
         self.epoch, self.position = 0, 0
         self.permutation = self._permutation(0)
 
+    @property
+    def permutation(self) -> np.ndarray:
+        return self._permutation_host
+
+    @permutation.setter
+    def permutation(self, perm: np.ndarray) -> None:
+        # the epoch's order, also as an array of x's module: x may live on a GPU (uploaded
+        # once by the trainer), and then each batch is gathered there, from a slice of this
+        # copy, with no host-to-device transfer per batch
+        self._permutation_host = perm
+        self._order = array_module(self.x).asarray(perm)
+
     def _permutation(self, epoch: int) -> np.ndarray:
         return np.random.default_rng([self.seed, epoch]).permutation(len(self.x)).astype(np.int64)
 
@@ -373,7 +388,7 @@ class Batches:
             self.epoch += 1
             self.position = 0
             self.permutation = self._permutation(self.epoch)
-        idx = self.permutation[self.position:self.position + self.batch_size]
+        idx = self._order[self.position:self.position + self.batch_size]
         self.position += self.batch_size
         return self.x[idx], None if self.labels is None else self.labels[idx]
 

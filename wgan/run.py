@@ -366,6 +366,11 @@ class _Run:
             self.pending.append(self.trainer.train_step())
         except NonFiniteError as exc:  # the in-step guard (CPU): nothing non-finite applied
             raise exc.with_checkpoint(self.last_good()) from None
+        except MemoryError as exc:  # CuPy's OutOfMemoryError is a MemoryError
+            raise TrainingError(
+                f"out of memory in generator step {self.trainer.step + 1} with --batch-size "
+                f"{self.config.batch_size} on {self.trainer.device} ({type(exc).__name__}: "
+                f"{exc}); try a smaller --batch-size. {self.last_good()}") from None
         step, config = self.trainer.step, self.config
         evaluates = self.quality is not None and step % config.eval_every == 0
         return self.log_pending() if step % config.log_every == 0 or evaluates else None

@@ -128,8 +128,10 @@ def _device(config: Config) -> str:
                           "numpy to train on the CPU") from None
 
 
-def _data_stream(config: Config, spec: ModelSpec, rng: np.random.Generator) -> Batches | ToyStream:
-    """The run's endless training batches ``(x, labels or None)``, drawn from ``rng``."""
+def _data_stream(config: Config, spec: ModelSpec, rng: np.random.Generator,
+                 device: minigrad.device) -> Batches | ToyStream:
+    """The run's endless training batches ``(x, labels or None)``, drawn from ``rng``.  The
+    images (and labels) are put on ``device`` once, so batches are gathered there."""
     if spec.data_kind == "toy":
         return ToyStream(config.dataset, config.batch_size, rng)
     # an explicit --data-dir is the only place looked in: never silently the cache or a download
@@ -139,8 +141,9 @@ def _data_stream(config: Config, spec: ModelSpec, rng: np.random.Generator) -> B
     if config.batch_size > len(images):
         raise ConfigError(f"--batch-size {config.batch_size} is larger than the "
                           f"{len(images)} training images")
-    return Batches(scale_images(images, spec.output_range), labels if spec.conditional else None,
-                   config.batch_size, rng)
+    x = minigrad.tensor(scale_images(images, spec.output_range), device=device).array
+    y = minigrad.tensor(labels, device=device).array if spec.conditional else None
+    return Batches(x, y, config.batch_size, rng)
 
 
 def _make_optimizer(config: Config, params) -> optim.Optimizer:
@@ -188,14 +191,14 @@ class Trainer:
         # loop checks the fetched metrics every --log-every steps instead (wgan.run.train)
         self.guard_in_step = self.device.type == "cpu"
         seeds = stream_seeds(config.seed)
-        self.rng = minigrad.Generator(seeds["noise"])
+        self.rng = minigrad.Generator(seeds["noise"], device=self.device)  # draws on the device
         self.generator, self.critic = self.spec.build(config.loss, minigrad.Generator(seeds["init"]),
                                                       self.rng)
         self.generator.to(self.device)
         self.critic.to(self.device)
         self.g_opt = _make_optimizer(config, self.generator.parameters())
         self.c_opt = _make_optimizer(config, self.critic.parameters())
-        self.data = _data_stream(config, self.spec, np.random.default_rng(seeds["data"]))
+        self.data = _data_stream(config, self.spec, np.random.default_rng(seeds["data"]), self.device)
         self.step = 0
         self.critic_iterations = 0
         self.fixed_z = self.spec.sample_latent(config.n_samples,
@@ -246,8 +249,9 @@ class Trainer:
         return self.critic(x)
 
     # ----- pieces of the steps ---------------------------------------------------------------
-    def _tensor(self, array: np.ndarray) -> minigrad.Tensor:
-        return minigrad.tensor(array, device=self.device)
+    def _tensor(self, array) -> minigrad.Tensor:
+        """A batch (already on the device when it comes from the data stream) as a tensor."""
+        return minigrad.as_tensor(array, device=self.device)
 
     def _latent(self) -> minigrad.Tensor:
         """A batch of latent codes z (batch_size, latent_dim) from ``rng``."""

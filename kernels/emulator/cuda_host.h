@@ -161,6 +161,10 @@ inline T atomicAdd(T* address, T value) {
     return std::atomic_ref<T>(*address).fetch_add(value);
 }
 
+// CUDA's cospi: cos(pi x), whose argument reduction is exact on the device
+inline float cospif(float x) { return std::cos(3.14159265358979323846f * x); }
+inline double cospi(double x) { return std::cos(3.14159265358979323846 * x); }
+
 // CUDA's float overloads of the math functions (sqrt(float) is sqrtf), as in device code
 using std::exp;
 using std::fabs;

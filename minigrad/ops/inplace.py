@@ -139,9 +139,12 @@ def zero_(self: Tensor) -> Tensor:
 @export(method=True)
 def normal_(self: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     """self = samples of N(mean, std^2), in place (``generator`` as in ``minigrad.randn``)."""
-    def draw():  # drawn as nn.init.normal_ draws, so both give the same numbers
-        host = _random._rng(generator).normal(mean, std, size=self.shape)
-        return _random._make(host, self.dtype, False, self.device)
+    def draw():  # on a CPU stream, drawn as nn.init.normal_ draws, so both give the same numbers
+        host = _random._host_stream(generator, self.device)
+        if host is None:  # a GPU (Philox) generator: drawn on the device
+            z = _random.randn(*self.shape, generator=generator, dtype=self.dtype, device=self.device)
+            return z * std + mean
+        return _random._placed(host.normal(mean, std, size=self.shape), self.dtype, self.device)
     return _fill(self, "normal_", draw)
 
 
@@ -149,8 +152,11 @@ def normal_(self: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
 def uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None) -> Tensor:
     """self = samples of U[from_, to), in place."""
     def draw():
-        host = _random._rng(generator).uniform(from_, to, size=self.shape)
-        return _random._make(host, self.dtype, False, self.device)
+        host = _random._host_stream(generator, self.device)
+        if host is None:  # a GPU (Philox) generator: drawn on the device
+            u = _random.rand(*self.shape, generator=generator, dtype=self.dtype, device=self.device)
+            return u * (to - from_) + from_
+        return _random._placed(host.uniform(from_, to, size=self.shape), self.dtype, self.device)
     return _fill(self, "uniform_", draw)
 
 

@@ -29,8 +29,6 @@ import sys
 import types
 from dataclasses import dataclass, field
 
-import numpy
-
 from .array import ndarray, unwrap, wrap
 from .module import build_module
 
@@ -95,4 +93,4 @@ def _clear_kernel_caches(cuda_kernels: types.ModuleType) -> None:
         dispatch.for_backend.cache_clear()
 
 
-__all__ = ["Counters", "installed", "ndarray", "unwrap", "wrap", "numpy"]
+__all__ = ["Counters", "installed", "ndarray", "unwrap", "wrap"]

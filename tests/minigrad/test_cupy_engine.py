@@ -106,3 +106,41 @@ def test_weight_clipping_is_one_launch(cupy_double):
     optim.clip_weights_(model.parameters(), 0.01)
     assert cupy_double.counters.launches == cupy_double.counters.raw_launches == 1
     assert all(float(p.abs().max()) <= 0.01 for p in model.parameters())
+
+
+def test_a_gpu_generator_draws_on_the_device_reproducibly(cupy_double):
+    a = mg.Generator(5, device="cuda")
+    b = mg.Generator(5, device="cuda")
+    cupy_double.counters.reset()
+    x = mg.randn(4, 3, generator=a)
+    assert x.is_cuda and x.dtype == mg.float32
+    assert cupy_double.counters.uploads == 0 and cupy_double.counters.raw_launches == 1
+    np.testing.assert_array_equal(x.numpy(), mg.randn(4, 3, generator=b).numpy())
+    assert not np.array_equal(mg.rand(6, generator=a).numpy(), mg.rand(6, generator=mg.Generator(5)).numpy())
+
+
+def test_a_gpu_generators_state_checkpoints_and_continues_on_the_cpu():
+    g = mg.Generator(7, device="cuda")
+    mg.rand(5, generator=g)
+    state = g.get_state()
+    assert state["bit_generator"] == "Philox4x32-10"
+    on_gpu = mg.rand(9, generator=g).numpy()
+    g.set_state(state)
+    np.testing.assert_array_equal(mg.rand(9, generator=g).numpy(), on_gpu)
+    g.set_state(state)  # the same stream computed on the host
+    np.testing.assert_array_equal(mg.rand(9, generator=g, device="cpu").numpy(), on_gpu)
+
+
+def test_a_cpu_generator_gives_the_same_numbers_on_every_device():
+    a, b = mg.Generator(3), mg.Generator(3)
+    np.testing.assert_array_equal(mg.randn(5, generator=a, device="cuda").numpy(),
+                                  mg.randn(5, generator=b).numpy())
+
+
+def test_the_default_gpu_generator_is_seeded_by_manual_seed():
+    mg.manual_seed(11)
+    first = mg.rand(4, device="cuda").numpy()
+    mg.manual_seed(11)
+    np.testing.assert_array_equal(mg.rand(4, device="cuda").numpy(), first)
+    values = mg.randint(2, 5, (100,), device="cuda").numpy()
+    assert values.dtype == np.int64 and set(values.tolist()) == {2, 3, 4}

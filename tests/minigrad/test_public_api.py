@@ -16,7 +16,7 @@ from minigrad.ops._export import EXPORTED
 
 MINIGRAD = {
     'Function': None,  # its constructor belongs to the autograd core, not to this list
-    'Generator': '(seed=None)',
+    'Generator': '(seed=None, device=None)',
     'Tensor': '(*data, requires_grad=False)',
     'abs': '(a)',
     'add': '(a, b)',
