@@ -18,6 +18,7 @@ import os
 import tempfile
 import urllib.request
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -307,9 +308,30 @@ def scale_images(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1
 # ----------------------------------------------------------------------------- toy 2-D data
 
 _SQ = 1.0 / np.sqrt(2.0)
-_8_CENTERS = 2.0 * np.array([(1, 0), (-1, 0), (0, 1), (0, -1),
-                             (_SQ, _SQ), (_SQ, -_SQ), (-_SQ, _SQ), (-_SQ, -_SQ)])
-_25_CENTERS = np.array([(x, y) for x in range(-4, 5, 2) for y in range(-4, 5, 2)], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class GaussianMixture:
+    """A toy set of gan_toy.py: equal-weight gaussians of std ``std`` around ``centers``
+    (K, 2), the points divided by ``divisor`` afterwards."""
+
+    centers: np.ndarray
+    std: float
+    divisor: float
+
+    def normalised(self) -> tuple[np.ndarray, float]:
+        """(centres, std) of the points as sampled, after the divisor."""
+        return self.centers / self.divisor, self.std / self.divisor
+
+
+GAUSSIAN_MIXTURES = {
+    "8gaussians": GaussianMixture(2.0 * np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (_SQ, _SQ),
+                                                  (_SQ, -_SQ), (-_SQ, _SQ), (-_SQ, -_SQ)]),
+                                  std=0.02, divisor=1.414),
+    "25gaussians": GaussianMixture(np.array([(x, y) for x in range(-4, 5, 2)
+                                             for y in range(-4, 5, 2)], dtype=np.float64),
+                                   std=0.05, divisor=2.828),
+}
 
 
 def toy_batch(name: str, batch_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -324,12 +346,10 @@ def toy_batch(name: str, batch_size: int, rng: np.random.Generator) -> np.ndarra
     _check_name(name, TOY_DATASETS, "a toy dataset")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if name == "8gaussians":
-        centers = _8_CENTERS[rng.integers(len(_8_CENTERS), size=batch_size)]
-        points = (centers + 0.02 * rng.standard_normal((batch_size, 2))) / 1.414
-    elif name == "25gaussians":
-        centers = _25_CENTERS[rng.integers(len(_25_CENTERS), size=batch_size)]
-        points = (centers + 0.05 * rng.standard_normal((batch_size, 2))) / 2.828
+    if name in GAUSSIAN_MIXTURES:
+        mix = GAUSSIAN_MIXTURES[name]
+        centers = mix.centers[rng.integers(len(mix.centers), size=batch_size)]
+        points = (centers + mix.std * rng.standard_normal((batch_size, 2))) / mix.divisor
     else:
         t = 1.5 * np.pi * (1 + 2 * rng.uniform(size=batch_size))
         xz = np.stack([t * np.cos(t), t * np.sin(t)], axis=1)

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import _25_CENTERS, _8_CENTERS, IMAGE_DATASETS, TOY_DATASETS, load_images, toy_batch
+from .data import GAUSSIAN_MIXTURES, IMAGE_DATASETS, TOY_DATASETS, load_images, toy_batch
 from .outputs import read_metrics, save_figure_atomic, write_text_atomic
 
 MODE_SHARE = 0.02  # a class is a mode with >= 2% of the samples: a fifth of the uniform 10%
@@ -52,10 +52,8 @@ ANCHORS = {
     "25gaussians": "PacGAN (Lin et al. 2018): 24.8 of 25 modes, 93.6% high-quality samples",
 }
 
-# The toy mixtures of wgan.data.toy_batch: its centres, and the standard deviation after its
-# divisors (tests/wgan/test_metrics.py checks these against samples of toy_batch)
-TOY_MIXTURES = {"8gaussians": (_8_CENTERS / 1.414, 0.02 / 1.414),
-                "25gaussians": (_25_CENTERS / 2.828, 0.05 / 2.828)}
+# The toy mixtures of wgan.data.toy_batch: (centres, standard deviation) of the sampled points
+TOY_MIXTURES = {name: mix.normalised() for name, mix in GAUSSIAN_MIXTURES.items()}
 
 
 class MetricsError(ValueError):
