@@ -8,9 +8,15 @@ scatters around them, where NumPy's strided ufunc loops are slow:
 * ``col2im(cols, geom, N, C)``   the exact adjoint: columns -> NCHW ``(N, C, H, W)``,
   summing overlapping taps, dropping padding; pixels no tap reaches get 0.
 
-Both parallelise over the batch (``prange``); each batch element works in its
-own zero-initialised padded NHWC scratch image, so there are no write races
-and no ``np.add.at``.  The NumPy reference versions live in ``kernels.conv``
+and one elementwise kernel, ``leaky_relu(x, slope, with_mask)``: y and its derivative mask in
+one pass over memory, where NumPy's version takes five (the same values, bit for bit, as
+:func:`kernels.cuda_reference.leaky_relu`).
+
+Each batch element works in its own zero-initialised padded NHWC scratch image.
+The kernels run on the calling thread only: OpenBLAS's worker threads keep
+spinning for a while after every GEMM, so a parallel region between two GEMMs
+fought them for the cores, and a whole WGAN-GP critic iteration ran 15% faster
+with single-threaded gathers (benchmarks/NOTES.md, "Thread interference").  The NumPy reference versions live in ``kernels.conv``
 (``_im2col_numpy`` / ``_col2im_numpy``) and the tests check agreement to 1e-12.
 
 Importing this module imports numba; ``kernels.conv`` treats an ImportError
@@ -19,20 +25,12 @@ on first use (per dtype) and cached on disk (``cache=True``).
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-__all__ = ["im2col", "col2im", "SUPPORTED_DTYPES", "PARALLEL_MIN_ELEMENTS"]
+__all__ = ["im2col", "col2im", "leaky_relu", "SUPPORTED_DTYPES"]
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-#: Column-matrix sizes (elements) below this run on one thread.  Measured on the
-#: 2-core box: for ~0.3M elements (C=1 MNIST layers) the kernel takes ~0.5 ms and
-#: waking a second thread gains ~0.2 ms when idle but costs several ms (a scheduler
-#: time slice) when another process holds the other core.  Larger calls use all
-#: numba threads (NUMBA_NUM_THREADS / numba.set_num_threads; set 1 on a busy box).
-PARALLEL_MIN_ELEMENTS = 1 << 20
 
 _u = np.uint64
 
@@ -48,7 +46,7 @@ _u = np.uint64
 #   and dtypes against the geometry before launching them.
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _im2col_kernel(x, cols, Hp, Wp, sh, sw, dh, dw, pt, pl):  # pragma: no cover - jitted
     # x: (N, C, H, W) C-contiguous; cols: (N, Ho, Wo, kH, kW*C) C-contiguous.
     N, C, H, W = x.shape
@@ -59,9 +57,10 @@ def _im2col_kernel(x, cols, Hp, Wp, sh, sw, dh, dw, pt, pl):  # pragma: no cover
     kW = kWC // C
     uC = _u(C)
     ukWC = _u(kWC)
-    for n in prange(N):
-        # padded NHWC image of this sample, as (Hp, Wp*C)
-        buf = np.zeros((Hp, Wp * C), dtype=cols.dtype)
+    # padded NHWC image of one sample, as (Hp, Wp*C): each sample overwrites the interior,
+    # so the padding stays zero
+    buf = np.zeros((Hp, Wp * C), dtype=cols.dtype)
+    for n in range(N):
         for h in range(H):
             brow = buf[h + pt]
             for w in range(W):
@@ -86,7 +85,7 @@ def _im2col_kernel(x, cols, Hp, Wp, sh, sw, dh, dw, pt, pl):  # pragma: no cover
                                 dst[dbase + c] = src[sbase + c]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _col2im_kernel(cols, out, Hp, Wp, sh, sw, dh, dw, pt, pl):  # pragma: no cover - jitted
     # cols: (N, Ho, Wo, kH, kW*C) C-contiguous; out: (N, C, H, W) C-contiguous (overwritten).
     N, C, H, W = out.shape
@@ -97,8 +96,9 @@ def _col2im_kernel(cols, out, Hp, Wp, sh, sw, dh, dw, pt, pl):  # pragma: no cov
     kW = kWC // C
     uC = _u(C)
     ukWC = _u(kWC)
-    for n in prange(N):
-        buf = np.zeros((Hp, Wp * C), dtype=out.dtype)
+    buf = np.empty((Hp, Wp * C), dtype=out.dtype)
+    for n in range(N):
+        buf[:] = 0
         for i in range(Ho):
             for j in range(Wo):
                 for p in range(kH):
@@ -122,18 +122,6 @@ def _col2im_kernel(cols, out, Hp, Wp, sh, sw, dh, dw, pt, pl):  # pragma: no cov
                     out[n, c, h, w] = brow[base + c]
 
 
-def _launch(kernel, n_elements, *args):
-    if n_elements < PARALLEL_MIN_ELEMENTS:
-        prev = numba.get_num_threads()
-        if prev > 1:
-            numba.set_num_threads(1)
-            try:
-                return kernel(*args)
-            finally:
-                numba.set_num_threads(prev)
-    return kernel(*args)
-
-
 def _check_dtype(a):
     if a.dtype not in SUPPORTED_DTYPES:
         raise TypeError(f"numba conv kernels support float32/float64, got {a.dtype}")
@@ -152,8 +140,8 @@ def im2col(x: np.ndarray, geom) -> np.ndarray:
     if N * C == 0:
         return np.zeros((N * Ho * Wo, kH * kW * C), dtype=x.dtype)
     cols = np.empty((N, Ho, Wo, kH, kW * C), dtype=x.dtype)
-    _launch(_im2col_kernel, cols.size, x, cols, Hp, Wp, *geom.stride, *geom.dilation,
-            geom.padding4[0], geom.padding4[2])
+    _im2col_kernel(x, cols, Hp, Wp, *geom.stride, *geom.dilation, geom.padding4[0],
+                   geom.padding4[2])
     return cols.reshape(N * Ho * Wo, kH * kW * C)
 
 
@@ -171,7 +159,40 @@ def col2im(cols: np.ndarray, geom, N: int, C: int) -> np.ndarray:
         return np.zeros((N, C, H, W), dtype=cols.dtype)
     cols = np.ascontiguousarray(cols).reshape(N, Ho, Wo, kH, kW * C)
     out = np.empty((N, C, H, W), dtype=cols.dtype)
-    _launch(_col2im_kernel, cols.size, cols, out, Hp, Wp, *geom.stride, *geom.dilation,
-            geom.padding4[0], geom.padding4[2])
+    _col2im_kernel(cols, out, Hp, Wp, *geom.stride, *geom.dilation, geom.padding4[0],
+                   geom.padding4[2])
     return out
 
+
+@njit(cache=True)
+def _leaky_relu_kernel(x, y, mask, positive, negative):  # pragma: no cover - jitted
+    # x, y, mask: 1-D, same length; mask of length 0 means "no mask"
+    if mask.size:
+        for i in range(x.size):
+            m = positive if x[i] > 0 else negative
+            mask[i] = m
+            y[i] = x[i] * m
+    else:
+        for i in range(x.size):
+            y[i] = x[i] if x[i] > 0 else x[i] * negative
+
+
+def leaky_relu(x: np.ndarray, negative_slope: float, with_mask: bool = True):
+    """(y, mask) of :func:`kernels.cuda_reference.leaky_relu`, bit for bit, in one pass.
+
+    Single-threaded: at the model's sizes (about 1M elements) one pass takes well under a
+    millisecond, and a parallel region would compete with OpenBLAS's spinning threads.
+    Non-contiguous or non-float32/64 input takes the NumPy reference.
+    """
+    if x.dtype not in SUPPORTED_DTYPES or not x.flags.c_contiguous:
+        from .cuda_reference import leaky_relu as reference  # noqa: PLC0415 - rare path
+
+        return reference(x, negative_slope, with_mask)
+    dtype = x.dtype.type
+    # the reference's mask values: 1 -> 1 * (1 - s) + s and 0 -> 0 * (1 - s) + s, in x's dtype
+    negative = dtype(negative_slope)
+    positive = dtype(dtype(1.0 - negative_slope) + negative)
+    y = np.empty_like(x)
+    mask = np.empty_like(x) if with_mask else np.empty(0, x.dtype)
+    _leaky_relu_kernel(x.reshape(-1), y.reshape(-1), mask.reshape(-1), positive, negative)
+    return y, (mask if with_mask else None)
