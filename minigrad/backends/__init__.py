@@ -15,6 +15,8 @@ from types import ModuleType
 
 import numpy
 
+from kernels.openblas import prefault_blas_buffer
+
 from .._device import CPU, as_device, device
 
 
@@ -100,6 +102,7 @@ def _cuda_device(index: int) -> device:
 
 
 NUMPY = Backend("numpy", CPU, numpy)
+prefault_blas_buffer()  # a cold OpenBLAS buffer made some GEMMs 2-3x slower (kernels/openblas.py)
 _cupy_backend: Backend | None = None
 _cupy_checked = False  # whether cupy_backend() has seen a usable GPU
 

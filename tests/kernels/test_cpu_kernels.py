@@ -48,3 +48,19 @@ def test_leaky_relu_of_a_non_contiguous_view_and_of_float16(impl):
     y, mask = CpuKernels(impl).leaky_relu(half, 0.2)
     assert y.dtype == np.float16
     np.testing.assert_array_equal(y, cuda_reference.leaky_relu(half, 0.2)[0])
+
+
+def test_loading_minigrad_prefaults_the_blas_buffer_once():
+    # in a fresh interpreter, so that this process's own import of minigrad does not count
+    import subprocess
+    import sys
+
+    code = (
+        "import kernels.openblas as o\n"
+        "calls = []\n"
+        "o.prefault_blas_buffer = lambda: calls.append(1)\n"
+        "import minigrad, minigrad.backends\n"
+        "import importlib; importlib.import_module('minigrad.nn')\n"
+        "print(len(calls))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
