@@ -193,6 +193,14 @@ class Function:
         if params:
             self.__dict__.update(params)
 
+    @classmethod
+    def _new(cls, params: dict) -> Function:
+        """``cls(**params)``; an op that declares no parameters is made without an
+        ``__init__`` call (ops declare their parameters, they never define ``__init__``)."""
+        if params or cls._parameter_names:
+            return cls(**params)
+        return object.__new__(cls)
+
     # ----- saving, used inside forward -------------------------------------------------
     def save_inputs(self, *indices: int | None) -> None:
         """Keep input tensors ``indices`` for backward (``None`` entries are ignored), each
@@ -252,17 +260,15 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on tensors (scalars and arrays are taken as constants) and record it."""
         tensors, backend, dtype = _wrap_inputs(cls.__name__, inputs)
-        fn = cls(**params)
+        fn = cls._new(params)
         fn.backend, fn.dtype = backend, dtype
         # the rule of is_recorded(), inlined
-        if _grad_enabled:
-            needs = tuple([t.requires_grad for t in tensors])
-        else:
-            needs = (False,) * len(tensors)
-        fn.needs_input_grad = needs
-        recording = True in needs
+        needs = tuple([t.requires_grad for t in tensors]) if _grad_enabled else None
+        recording = needs is not None and True in needs
         if recording:
-            fn.recording = True
+            fn.needs_input_grad, fn.recording = needs, True
+        else:
+            fn.needs_input_grad = (False,) * len(tensors)
         try:
             raw = fn.forward(*[t.array for t in tensors])
         except ValueError as exc:
@@ -278,7 +284,10 @@ class Function:
 
     def _record(self, tensors, raw):
         """Link the node into the graph and wrap its output array(s) ``raw`` in tensors of it."""
-        self.next_functions = tuple([t._edge() if t.requires_grad else _NO_EDGE for t in tensors])
+        self.next_functions = tuple([
+            _NO_EDGE if not t.requires_grad else
+            (t.grad_fn, t._output_nr) if t.grad_fn is not None else t._edge()  # _edge inlined
+            for t in tensors])
         if _backward_pass:
             self.backward_pass = _backward_pass
         if self._saved_indices:
