@@ -12,6 +12,11 @@ An op is one ``Function`` subclass:
   backward is itself recorded and can be differentiated again, to any order. With
   ``create_graph=False`` it runs with grad mode off: no graph is built and it costs a plain
   vector-Jacobian product.
+* ``backward_arrays(*grad_arrays)``, optional, is the same product on raw arrays, for
+  the walks that build no graph: the hot small ops (add, matmul, the shape ops...) define
+  it, so that such a walk does not pay an op dispatch per term. It must compute what
+  ``backward`` computes, with the same array operations (the op tests check both against
+  PyTorch: first order through this one, higher orders through ``backward``).
 
 A node is recorded when grad mode is on and an input requires grad; ``self.recording`` says
 so. ``self.needs_input_grad`` has one bool per input: in forward, whether that input requires
@@ -252,6 +257,8 @@ class Function:
     def backward(self, *grad_outputs):
         raise NotImplementedError(f"{type(self).__name__} is not differentiable")
 
+    backward_arrays = None  # an op's backward on raw arrays (see the module docstring)
+
     @property
     def xp(self):
         return self.backend.xp
@@ -438,10 +445,17 @@ def _output_grads(node: Function, buffers: dict, targets: set) -> list:
     return grads
 
 
-def _run_node(node: Function, grads: list, wanted: set, targets: set) -> tuple:
-    """Call ``node.backward``, telling it which input gradients lead somewhere wanted."""
+def _run_node(node: Function, grads: list, wanted: set, targets: set, create_graph: bool) -> tuple:
+    """Call ``node.backward`` (or, building no graph, its ``backward_arrays`` where it has
+    one), telling it which input gradients lead somewhere wanted."""
     node.needs_input_grad = tuple([e[0] in wanted or e in targets for e in node.next_functions])
-    input_grads = node.backward(*grads)
+    if create_graph or node.backward_arrays is None:
+        input_grads = node.backward(*grads)
+    else:
+        arrays = node.backward_arrays(*[g.array for g in grads])
+        if not isinstance(arrays, tuple):
+            arrays = (arrays,)
+        input_grads = tuple([None if a is None else Tensor._make(a) for a in arrays])
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     if len(input_grads) != len(node.next_functions):
@@ -463,7 +477,7 @@ def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_g
         with _GradMode(create_graph):
             for node in order:
                 grads = _output_grads(node, buffers, targets)
-                input_grads = _run_node(node, grads, wanted, targets)
+                input_grads = _run_node(node, grads, wanted, targets, create_graph)
                 for edge, want, g in zip(node.next_functions, node.needs_input_grad, input_grads):
                     if want and g is not None:
                         buffers[edge] = g if edge not in buffers else buffers[edge] + g

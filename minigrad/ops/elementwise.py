@@ -14,7 +14,7 @@ from typing import Any
 from ..autograd import Function
 from ..tensor import Tensor
 from ._export import export
-from .shape import sum_to
+from .shape import sum_to, sum_to_array
 
 
 def _constant(like: Tensor, array) -> Tensor:
@@ -38,6 +38,11 @@ class Add(Function):
         ga, gb = self.needs_input_grad
         return (sum_to(gy, self.shapes[0]) if ga else None, sum_to(gy, self.shapes[1]) if gb else None)
 
+    def backward_arrays(self, gy):
+        ga, gb = self.needs_input_grad
+        return (sum_to_array(gy, self.shapes[0]) if ga else None,
+                sum_to_array(gy, self.shapes[1]) if gb else None)
+
 
 class Sub(Function):
     """y = a - b."""
@@ -49,6 +54,11 @@ class Sub(Function):
     def backward(self, gy):
         ga, gb = self.needs_input_grad
         return (sum_to(gy, self.shapes[0]) if ga else None, sum_to(-gy, self.shapes[1]) if gb else None)
+
+    def backward_arrays(self, gy):
+        ga, gb = self.needs_input_grad
+        return (sum_to_array(gy, self.shapes[0]) if ga else None,
+                sum_to_array(-gy, self.shapes[1]) if gb else None)
 
 
 class Mul(Function):
@@ -65,6 +75,13 @@ class Mul(Function):
         return (
             sum_to(gy * self.saved_input(1), self.shapes[0]) if ga else None,
             sum_to(gy * self.saved_input(0), self.shapes[1]) if gb else None,
+        )
+
+    def backward_arrays(self, gy):
+        ga, gb = self.needs_input_grad
+        return (
+            sum_to_array(gy * self.saved_input(1).array, self.shapes[0]) if ga else None,
+            sum_to_array(gy * self.saved_input(0).array, self.shapes[1]) if gb else None,
         )
 
 
@@ -90,6 +107,9 @@ class Neg(Function):
         return -a
 
     def backward(self, gy):
+        return -gy
+
+    def backward_arrays(self, gy):
         return -gy
 
 
@@ -243,6 +263,10 @@ class Sigmoid(Function):
         y = self.output
         return gy * (y * (1.0 - y))
 
+    def backward_arrays(self, gy):
+        y = self.output.array
+        return gy * (y * (1.0 - y))
+
 
 class MaskedScale(Function):
     """y = a * mask for a constant mask; the derivative of relu, clamp, leaky_relu..."""
@@ -254,6 +278,9 @@ class MaskedScale(Function):
 
     def backward(self, gy):
         return MaskedScale.apply(gy, mask=self.mask)
+
+    def backward_arrays(self, gy):
+        return gy * self.mask
 
     def release_saved(self):
         self.mask = None
@@ -270,6 +297,9 @@ class Relu(Function):
 
     def backward(self, gy):
         return MaskedScale.apply(gy, mask=self.mask)
+
+    def backward_arrays(self, gy):
+        return gy * self.mask
 
     def release_saved(self):
         self.mask = None
