@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks import harness, model, step  # noqa: E402
 from benchmarks.frameworks import FRAMEWORKS, make_framework  # noqa: E402
+from kernels.threads import DEFAULT_THREADS  # noqa: E402
 
 TINY_OPS = ("add, no grad", "add, recorded", "add, forward + backward",
             "linear (2, 4) x (3, 4), forward + backward")
@@ -161,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
                                 description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=15, help="samples per framework and row")
     p.add_argument("--calls", type=int, default=2000, help="calls per sample")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                   help=f"threads for OpenBLAS, Numba, OpenMP and torch (default {DEFAULT_THREADS}); "
+                        "set before NumPy is imported")
     p.add_argument("--out", type=Path, default=harness.DEFAULT_OUT)
     p.add_argument("--machine-kind", default=None)
     args = p.parse_args(argv)

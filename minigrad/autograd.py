@@ -479,8 +479,14 @@ def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_g
                 grads = _output_grads(node, buffers, targets)
                 input_grads = _run_node(node, grads, wanted, targets, create_graph)
                 for edge, want, g in zip(node.next_functions, node.needs_input_grad, input_grads):
-                    if want and g is not None:
-                        buffers[edge] = g if edge not in buffers else buffers[edge] + g
+                    if not want or g is None:
+                        continue
+                    if edge not in buffers:
+                        buffers[edge] = g
+                    elif create_graph:
+                        buffers[edge] = buffers[edge] + g
+                    else:  # no graph to record: the sum of the arrays, as Add computes it
+                        buffers[edge] = Tensor._make(buffers[edge].array + g.array)
                 if not retain_graph:
                     node.release()
     finally:
