@@ -357,10 +357,10 @@ class AccumulateGrad(Function):
     (``Tensor._edge``); its ``grad_fn`` stays None, as in PyTorch."""
 
     def __init__(self, variable: Tensor):
+        array = variable.array  # one read of each, not the tensor's properties (a hot path)
         self.variable = variable
-        self.backend, self.dtype = variable._backend, variable.dtype
-        self.output_shapes = (variable.shape,)
-        self._output_dtypes = (variable.dtype,)
+        self.backend, self.dtype = backend_of(array), array.dtype
+        self.output_shapes, self._output_dtypes = (array.shape,), (array.dtype,)
 
     def backward(self, grad):
         leaf = self.variable
@@ -604,4 +604,5 @@ def Variable(tensor: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N8
 
 
 # tensor.py imports this module at its top, so its names are taken once both are defined
+from .backends import backend_of  # noqa: E402
 from .tensor import Tensor, _wrap_inputs, ones_like  # noqa: E402
