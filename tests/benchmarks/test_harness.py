@@ -234,3 +234,25 @@ def test_mlp_rows_run_from_the_command_line_and_the_gate_refuses_a_mismatch(tmp_
                       "--out", str(refused)]) == harness.EXIT_MISMATCH
     assert _results(refused) == []
     assert "REFUSED" in capsys.readouterr().err
+
+
+@needs_torch
+def test_dispatch_times_tiny_ops_and_counts_the_ops_of_the_mlp_steps(tmp_path, isolated):
+    from benchmarks import dispatch
+
+    assert dispatch.main(["--repeats", "1", "--calls", "3", "--threads", "1",
+                          "--machine-kind", "test", "--out", str(tmp_path)]) == 0
+
+    result = json.loads(next(tmp_path.glob("dispatch_test_*.json")).read_text())
+    assert [r["name"] for r in result["tiny_ops"]] == list(dispatch.TINY_OPS)
+    assert all(r["ratio"] > 0 for r in result["tiny_ops"])
+    counts = {c["workload"]: c for c in result["op_counts"]}
+    assert set(counts) == {"mlp-critic", "mlp-generator"}
+    for c in counts.values():
+        assert 0 < c["forward_nodes_recorded"] <= c["forward_ops"] == sum(
+            n for op, n in c["by_op"].items() if op.startswith("forward "))
+        # every node of the graph runs; without create_graph the walk applies no op
+        assert c["nodes_walked"] > c["forward_nodes_recorded"]
+        assert c["backward_ops"] == c["backward_nodes_recorded"] == 0
+    assert counts["mlp-critic"]["by_op"]["forward MatMul"] == 6  # G, D(fake), D(real): 2 each
+    assert "| mlp-critic |" in next(tmp_path.glob("dispatch_test_*.md")).read_text()
