@@ -1,4 +1,5 @@
-"""The WGAN-GP paper's MNIST model and its training iterations, written once for both frameworks.
+"""The WGAN-GP paper's MNIST model, seed post 000's MLP WGAN, and their training iterations,
+written once for both frameworks.
 
 The model is ``gan_mnist.py`` of gulrajani/improved_wgan_training (MODE 'wgan-gp': no batch
 norm), images kept as (N, 1, 28, 28) instead of flat 784-vectors (the same computation):
@@ -14,6 +15,17 @@ and its optimisers: Adam(lr 1e-4, betas (0.5, 0.9)) for both nets, lambda = 10, 
 iterations per generator iteration; for the weight-clipping critic RMSprop(lr 5e-5), c = 0.01
 (the WGAN paper). Every iteration takes its inputs (z, real, alpha) precomputed, so both
 frameworks see the same numbers and random-number generation is not timed.
+
+The MLP WGAN is ``build_mlp`` of ``wgan/models.py`` (wiseodd/generative-models
+wgan_tensorflow.py, seed post 000), rebuilt here from each framework's layers:
+
+    generator  z (N, 10) -> Linear(10, 128) -> ReLU -> Linear(128, 784) -> sigmoid
+               -> (N, 1, 28, 28)
+    critic     x (N, 1, 28, 28) -> flatten -> Linear(784, 128) -> ReLU -> Linear(128, 1)
+               -> (N,)
+
+with RMSprop(lr 5e-5) for both nets and weights clipped to [-0.01, 0.01] after each critic
+step. Its layers are small, so its cost is mostly the per-op Python of the framework.
 """
 from __future__ import annotations
 
@@ -30,6 +42,8 @@ ADAM = {"lr": 1e-4, "betas": (0.5, 0.9)}
 RMSPROP = {"lr": 5e-5}
 CLIP_VALUE = 0.01
 IMAGE = (1, 28, 28)
+MLP_LATENT = 10
+MLP_HIDDEN = 128
 
 WORKLOADS = ("critic-gp", "generator", "critic-clip", "cycle")
 WORKLOAD_TITLES = {
@@ -37,6 +51,11 @@ WORKLOAD_TITLES = {
     "generator": "generator iteration",
     "critic-clip": "weight-clipping critic iteration",
     "cycle": f"cycle: {CRITIC_ITERS} critic-gp + 1 generator",
+}
+MLP_WORKLOADS = ("mlp-critic", "mlp-generator")
+MLP_WORKLOAD_TITLES = {
+    "mlp-critic": "MLP WGAN critic iteration (seed 000)",
+    "mlp-generator": "MLP WGAN generator iteration (seed 000)",
 }
 
 
@@ -60,6 +79,34 @@ def build_critic(fw, dim: int = DIM):
         fw.same_conv2d(2 * dim, 4 * dim, 5, 2), nn.LeakyReLU(0.2),
         nn.Flatten(), nn.Linear(4 * 4 * 4 * dim, 1),
     )
+
+
+def build_mlp_generator(fw, latent: int = MLP_LATENT, hidden: int = MLP_HIDDEN):
+    """(N, latent) -> (N, 1, 28, 28) in [0, 1], as wgan.models.MLPGenerator."""
+    nn = fw.nn
+    return nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 784),
+                         nn.Sigmoid(), nn.Unflatten(1, IMAGE))
+
+
+def build_mlp_critic(fw, hidden: int = MLP_HIDDEN):
+    """(N, 1, 28, 28) -> scores (N,), as wgan.models.MLPCritic (its Squeeze is Flatten(0))."""
+    nn = fw.nn
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 1),
+                         nn.Flatten(0))
+
+
+def is_mlp(workload: str) -> bool:
+    return workload in MLP_WORKLOADS
+
+
+def initial_mlp_weights(seed: int) -> dict[str, dict[str, np.ndarray]]:
+    """Float64 starting weights of the MLP WGAN (minigrad's PyTorch-style default init)."""
+    from .frameworks import MinigradFramework
+
+    fw = MinigradFramework("numpy")
+    fw.manual_seed(seed)
+    return {"generator": fw.weights(fw.place(build_mlp_generator(fw), "float64")),
+            "critic": fw.weights(fw.place(build_mlp_critic(fw), "float64"))}
 
 
 def initial_weights(dim: int, latent: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
@@ -150,9 +197,9 @@ class Training:
         fw, G, D = self.fw, self.G, self.D
         if self.workload == "critic-gp":
             return critic_gp_iteration(fw, G, D, self.opt, self.next_batch())
-        if self.workload == "generator":
+        if self.workload in ("generator", "mlp-generator"):
             return generator_iteration(fw, G, D, self.opt_g, self.next_batch())
-        if self.workload == "critic-clip":
+        if self.workload in ("critic-clip", "mlp-critic"):
             return critic_clip_iteration(fw, G, D, self.opt, self.next_batch())
         losses = {}
         for _ in range(CRITIC_ITERS):
@@ -162,7 +209,7 @@ class Training:
 
     def trained(self):
         """The nets whose gradients the workload computes (compared by the agreement gate)."""
-        if self.workload == "generator":
+        if self.workload in ("generator", "mlp-generator"):
             return {"generator": self.G}
         if self.workload == "cycle":
             return {"critic": self.D, "generator": self.G}
@@ -171,18 +218,26 @@ class Training:
 
 def setup_training(fw, workload: str, weights: dict, inputs: list[dict], dim: int, latent: int,
                    dtype: str) -> Training:
-    """Models with ``weights``, fresh optimisers and the input batches, on ``fw``'s device."""
-    if workload not in WORKLOADS:
-        raise ValueError(f"unknown workload {workload!r}; expected one of {WORKLOADS}")
-    G = fw.place(build_generator(fw, dim, latent), dtype)
-    D = fw.place(build_critic(fw, dim), dtype)
+    """Models with ``weights``, fresh optimisers and the input batches, on ``fw``'s device.
+    The MLP workloads ignore ``dim`` and ``latent`` (their nets have fixed sizes)."""
+    if workload not in WORKLOADS + MLP_WORKLOADS:
+        raise ValueError(f"unknown workload {workload!r}; expected one of "
+                         f"{WORKLOADS + MLP_WORKLOADS}")
+    if is_mlp(workload):
+        G, D = fw.place(build_mlp_generator(fw), dtype), fw.place(build_mlp_critic(fw), dtype)
+    else:
+        G = fw.place(build_generator(fw, dim, latent), dtype)
+        D = fw.place(build_critic(fw, dim), dtype)
     fw.load_weights(G, weights["generator"])
     fw.load_weights(D, weights["critic"])
-    if workload == "critic-clip":
+    if workload == "critic-clip" or is_mlp(workload):
         opt = fw.optim.RMSprop(D.parameters(), **RMSPROP)
     else:
         opt = fw.optim.Adam(D.parameters(), **ADAM)
-    opt_g = fw.optim.Adam(G.parameters(), **ADAM)
+    if is_mlp(workload):  # the seed trains both nets with RMSprop
+        opt_g = fw.optim.RMSprop(G.parameters(), **RMSPROP)
+    else:
+        opt_g = fw.optim.Adam(G.parameters(), **ADAM)
     batches = [{k: fw.tensor(v) for k, v in b.items()} for b in inputs]
     return Training(fw, workload, G, D, opt, opt_g, batches)
 

@@ -1,6 +1,8 @@
 """``python -m benchmarks.step``: minigrad vs PyTorch on the WGAN-GP paper's MNIST training
 iterations (``benchmarks.model``): the WGAN-GP critic iteration, the generator iteration, the
-weight-clipping critic iteration, and a cycle of 5 critic + 1 generator iterations.
+weight-clipping critic iteration, and a cycle of 5 critic + 1 generator iterations; and on
+seed post 000's MLP WGAN (``mlp-critic``, ``mlp-generator``), whose cost is mostly per-op
+Python.
 
 ``python -m benchmarks.step --help`` lists the options; the method is in ``benchmarks.harness``.
 """
@@ -26,6 +28,11 @@ def _weights(dim: int, latent: int, seed: int) -> dict:
     return model.initial_weights(dim, latent, seed)
 
 
+@lru_cache(maxsize=4)
+def _mlp_weights(seed: int) -> dict:
+    return model.initial_mlp_weights(seed)
+
+
 class TrainingRunner:
     """One workload on one framework; ``snapshot`` gives losses, the gradients of the nets
     it trains and (float64 only) their parameters after the optimiser step.
@@ -37,11 +44,15 @@ class TrainingRunner:
 
     def __init__(self, fw, workload: str, config: harness.Config, dtype: str, batch: int,
                  perturb: bool):
-        weights = _weights(config.dim, config.latent, config.seed)
+        if model.is_mlp(workload):
+            weights, latent = _mlp_weights(config.seed), model.MLP_LATENT
+        else:
+            weights, latent = _weights(config.dim, config.latent, config.seed), config.latent
         if perturb:
             weights = {net: dict(w) for net, w in weights.items()}
-            weights["critic"]["0.weight"] = weights["critic"]["0.weight"] * (1 + PERTURBATION)
-        inputs = model.make_inputs(batch, model.batches_needed(workload), config.latent,
+            first = next(iter(weights["critic"]))  # the first layer's weight
+            weights["critic"][first] = weights["critic"][first] * (1 + PERTURBATION)
+        inputs = model.make_inputs(batch, model.batches_needed(workload), latent,
                                    config.seed + 1, dtype)
         self.fw, self.dtype = fw, dtype
         self.training = model.setup_training(fw, workload, weights, inputs, config.dim,
@@ -65,11 +76,12 @@ class TrainingRunner:
 def cases(config: harness.Config) -> list[harness.Case]:
     out = []
     for batch in config.batch_sizes:
-        for workload in model.WORKLOADS:
+        for workload in model.WORKLOADS + model.MLP_WORKLOADS:
             def build(fw, dtype, b, perturb, workload=workload):
                 return TrainingRunner(fw, workload, config, dtype, b, perturb)
 
-            out.append(harness.Case(workload, model.WORKLOAD_TITLES[workload], batch, build))
+            title = {**model.WORKLOAD_TITLES, **model.MLP_WORKLOAD_TITLES}[workload]
+            out.append(harness.Case(workload, title, batch, build))
     return out
 
 
@@ -90,6 +102,10 @@ SUITE = harness.Suite(
         "critic-gp: G(z) without grad, D(real), D(fake), penalty ((||grad D(x_hat)|| - 1)^2 with "
         "create_graph), backward, Adam step. generator: D frozen (requires_grad_(False)), "
         "-D(G(z)).mean(), backward, Adam step. cycle: 5 critic-gp + 1 generator.",
+        "mlp-critic / mlp-generator: seed post 000's MLP WGAN (critic 784-128-1, generator "
+        "10-128-784 sigmoid; wgan.models.build_mlp), RMSprop(5e-5) for both; the critic step is "
+        "critic-clip's (G(z) without grad, D(fake).mean() - D(real).mean(), clip to 0.01), the "
+        "generator step generator's (D frozen, -D(G(z)).mean()). --dim and --latent do not apply.",
         "PyTorch has no strided SAME: its convs F.pad (1 top/left, 2 bottom/right) and its "
         "transposed convs use padding=1 and keep the first 2n pixels (benchmarks/frameworks.py).",
         "Float64 agreement at batch min(f64_batch, batch); parameters after the step compared "

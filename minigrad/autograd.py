@@ -12,6 +12,11 @@ An op is one ``Function`` subclass:
   backward is itself recorded and can be differentiated again, to any order. With
   ``create_graph=False`` it runs with grad mode off: no graph is built and it costs a plain
   vector-Jacobian product.
+* ``backward_arrays(*grad_arrays)``, optional, is the same product on raw arrays, for
+  the walks that build no graph: the hot small ops (add, matmul, the shape ops...) define
+  it, so that such a walk does not pay an op dispatch per term. It must compute what
+  ``backward`` computes, with the same array operations (the op tests check both against
+  PyTorch: first order through this one, higher orders through ``backward``).
 
 A node is recorded when grad mode is on and an input requires grad; ``self.recording`` says
 so. ``self.needs_input_grad`` has one bool per input: in forward, whether that input requires
@@ -193,6 +198,14 @@ class Function:
         if params:
             self.__dict__.update(params)
 
+    @classmethod
+    def _new(cls, params: dict) -> Function:
+        """``cls(**params)``; an op that declares no parameters is made without an
+        ``__init__`` call (ops declare their parameters, they never define ``__init__``)."""
+        if params or cls._parameter_names:
+            return cls(**params)
+        return object.__new__(cls)
+
     # ----- saving, used inside forward -------------------------------------------------
     def save_inputs(self, *indices: int | None) -> None:
         """Keep input tensors ``indices`` for backward (``None`` entries are ignored), each
@@ -244,6 +257,8 @@ class Function:
     def backward(self, *grad_outputs):
         raise NotImplementedError(f"{type(self).__name__} is not differentiable")
 
+    backward_arrays = None  # an op's backward on raw arrays (see the module docstring)
+
     @property
     def xp(self):
         return self.backend.xp
@@ -252,17 +267,15 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on tensors (scalars and arrays are taken as constants) and record it."""
         tensors, backend, dtype = _wrap_inputs(cls.__name__, inputs)
-        fn = cls(**params)
+        fn = cls._new(params)
         fn.backend, fn.dtype = backend, dtype
         # the rule of is_recorded(), inlined
-        if _grad_enabled:
-            needs = tuple([t.requires_grad for t in tensors])
-        else:
-            needs = (False,) * len(tensors)
-        fn.needs_input_grad = needs
-        recording = True in needs
+        needs = tuple([t.requires_grad for t in tensors]) if _grad_enabled else None
+        recording = needs is not None and True in needs
         if recording:
-            fn.recording = True
+            fn.needs_input_grad, fn.recording = needs, True
+        else:
+            fn.needs_input_grad = (False,) * len(tensors)
         try:
             raw = fn.forward(*[t.array for t in tensors])
         except ValueError as exc:
@@ -278,7 +291,10 @@ class Function:
 
     def _record(self, tensors, raw):
         """Link the node into the graph and wrap its output array(s) ``raw`` in tensors of it."""
-        self.next_functions = tuple([t._edge() if t.requires_grad else _NO_EDGE for t in tensors])
+        self.next_functions = tuple([
+            _NO_EDGE if not t.requires_grad else
+            (t.grad_fn, t._output_nr) if t.grad_fn is not None else t._edge()  # _edge inlined
+            for t in tensors])
         if _backward_pass:
             self.backward_pass = _backward_pass
         if self._saved_indices:
@@ -341,10 +357,10 @@ class AccumulateGrad(Function):
     (``Tensor._edge``); its ``grad_fn`` stays None, as in PyTorch."""
 
     def __init__(self, variable: Tensor):
+        array = variable.array  # one read of each, not the tensor's properties (a hot path)
         self.variable = variable
-        self.backend, self.dtype = variable._backend, variable.dtype
-        self.output_shapes = (variable.shape,)
-        self._output_dtypes = (variable.dtype,)
+        self.backend, self.dtype = backend_of(array), array.dtype
+        self.output_shapes, self._output_dtypes = (array.shape,), (array.dtype,)
 
     def backward(self, grad):
         leaf = self.variable
@@ -429,10 +445,17 @@ def _output_grads(node: Function, buffers: dict, targets: set) -> list:
     return grads
 
 
-def _run_node(node: Function, grads: list, wanted: set, targets: set) -> tuple:
-    """Call ``node.backward``, telling it which input gradients lead somewhere wanted."""
+def _run_node(node: Function, grads: list, wanted: set, targets: set, create_graph: bool) -> tuple:
+    """Call ``node.backward`` (or, building no graph, its ``backward_arrays`` where it has
+    one), telling it which input gradients lead somewhere wanted."""
     node.needs_input_grad = tuple([e[0] in wanted or e in targets for e in node.next_functions])
-    input_grads = node.backward(*grads)
+    if create_graph or node.backward_arrays is None:
+        input_grads = node.backward(*grads)
+    else:
+        arrays = node.backward_arrays(*[g.array for g in grads])
+        if not isinstance(arrays, tuple):
+            arrays = (arrays,)
+        input_grads = tuple([None if a is None else Tensor._make(a) for a in arrays])
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     if len(input_grads) != len(node.next_functions):
@@ -454,10 +477,16 @@ def _walk(order: list, buffers: dict, targets: set, retain_graph: bool, create_g
         with _GradMode(create_graph):
             for node in order:
                 grads = _output_grads(node, buffers, targets)
-                input_grads = _run_node(node, grads, wanted, targets)
+                input_grads = _run_node(node, grads, wanted, targets, create_graph)
                 for edge, want, g in zip(node.next_functions, node.needs_input_grad, input_grads):
-                    if want and g is not None:
-                        buffers[edge] = g if edge not in buffers else buffers[edge] + g
+                    if not want or g is None:
+                        continue
+                    if edge not in buffers:
+                        buffers[edge] = g
+                    elif create_graph:
+                        buffers[edge] = buffers[edge] + g
+                    else:  # no graph to record: the sum of the arrays, as Add computes it
+                        buffers[edge] = Tensor._make(buffers[edge].array + g.array)
                 if not retain_graph:
                     node.release()
     finally:
@@ -575,4 +604,5 @@ def Variable(tensor: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N8
 
 
 # tensor.py imports this module at its top, so its names are taken once both are defined
+from .backends import backend_of  # noqa: E402
 from .tensor import Tensor, _wrap_inputs, ones_like  # noqa: E402

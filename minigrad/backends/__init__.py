@@ -141,6 +141,8 @@ def gpu_count(backend: Backend) -> int:
 
 def backend_of(array) -> Backend:
     """The backend that owns ``array`` (NumPy arrays and scalars are CPU)."""
+    if type(array) is numpy.ndarray:  # the common case, without the module-name test
+        return NUMPY
     if type(array).__module__.startswith("cupy"):
         return cupy_backend()
     return NUMPY

@@ -14,7 +14,7 @@ from typing import Any
 from ..autograd import Function
 from ..tensor import Tensor
 from ._export import export
-from .shape import sum_to
+from .shape import sum_to, sum_to_array
 
 
 def _constant(like: Tensor, array) -> Tensor:
@@ -38,6 +38,11 @@ class Add(Function):
         ga, gb = self.needs_input_grad
         return (sum_to(gy, self.shapes[0]) if ga else None, sum_to(gy, self.shapes[1]) if gb else None)
 
+    def backward_arrays(self, gy):
+        ga, gb = self.needs_input_grad
+        return (sum_to_array(gy, self.shapes[0]) if ga else None,
+                sum_to_array(gy, self.shapes[1]) if gb else None)
+
 
 class Sub(Function):
     """y = a - b."""
@@ -49,6 +54,11 @@ class Sub(Function):
     def backward(self, gy):
         ga, gb = self.needs_input_grad
         return (sum_to(gy, self.shapes[0]) if ga else None, sum_to(-gy, self.shapes[1]) if gb else None)
+
+    def backward_arrays(self, gy):
+        ga, gb = self.needs_input_grad
+        return (sum_to_array(gy, self.shapes[0]) if ga else None,
+                sum_to_array(-gy, self.shapes[1]) if gb else None)
 
 
 class Mul(Function):
@@ -65,6 +75,13 @@ class Mul(Function):
         return (
             sum_to(gy * self.saved_input(1), self.shapes[0]) if ga else None,
             sum_to(gy * self.saved_input(0), self.shapes[1]) if gb else None,
+        )
+
+    def backward_arrays(self, gy):
+        ga, gb = self.needs_input_grad
+        return (
+            sum_to_array(gy * self.saved_input(1).array, self.shapes[0]) if ga else None,
+            sum_to_array(gy * self.saved_input(0).array, self.shapes[1]) if gb else None,
         )
 
 
@@ -90,6 +107,9 @@ class Neg(Function):
         return -a
 
     def backward(self, gy):
+        return -gy
+
+    def backward_arrays(self, gy):
         return -gy
 
 
@@ -223,12 +243,25 @@ class Sigmoid(Function):
     def forward(self, a):
         self.save_output()
         xp = self.xp
-        # exp of a non-positive number never overflows
-        e = xp.exp(-xp.abs(a))
-        return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
+        # exp of a non-positive number never overflows: with e = exp(-|a|), y is 1 / (1 + e)
+        # where a >= 0 and e / (1 + e) elsewhere. The numerator, 1 or e, is chosen by the
+        # 0/1 masks, e * [a < 0] + [a >= 0], which is exact (e * 1 + 0 == e, e * 0 + 1 == 1)
+        # and several times faster than xp.where's per-element branch.
+        e = xp.abs(a)
+        xp.negative(e, out=e)
+        xp.exp(e, out=e)
+        denominator = e + 1.0
+        negative = a < 0
+        xp.multiply(e, negative, out=e)
+        xp.add(e, ~negative, out=e)
+        return xp.divide(e, denominator, out=e)
 
     def backward(self, gy):
         y = self.output
+        return gy * (y * (1.0 - y))
+
+    def backward_arrays(self, gy):
+        y = self.output.array
         return gy * (y * (1.0 - y))
 
 
@@ -242,6 +275,9 @@ class MaskedScale(Function):
 
     def backward(self, gy):
         return MaskedScale.apply(gy, mask=self.mask)
+
+    def backward_arrays(self, gy):
+        return gy * self.mask
 
     def release_saved(self):
         self.mask = None
@@ -258,6 +294,9 @@ class Relu(Function):
 
     def backward(self, gy):
         return MaskedScale.apply(gy, mask=self.mask)
+
+    def backward_arrays(self, gy):
+        return gy * self.mask
 
     def release_saved(self):
         self.mask = None

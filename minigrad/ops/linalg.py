@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..autograd import Function
 from ..tensor import Tensor
 from ._export import export
-from .shape import sum_to, transpose, unsqueeze, squeeze
+from .shape import sum_to, sum_to_array, transpose, unsqueeze, squeeze
 
 
 class MatMul(Function):
@@ -22,6 +22,16 @@ class MatMul(Function):
         return (
             sum_to(matmul(gy, transpose(self.saved_input(1), -1, -2)), self.shapes[0]) if ga else None,
             sum_to(matmul(transpose(self.saved_input(0), -1, -2), gy), self.shapes[1]) if gb else None,
+        )
+
+    def backward_arrays(self, gy):
+        ga, gb = self.needs_input_grad
+        matmul_ = self.xp.matmul
+        return (
+            sum_to_array(matmul_(gy, self.saved_input(1).array.swapaxes(-1, -2)), self.shapes[0])
+            if ga else None,
+            sum_to_array(matmul_(self.saved_input(0).array.swapaxes(-1, -2), gy), self.shapes[1])
+            if gb else None,
         )
 
 

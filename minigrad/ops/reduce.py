@@ -45,6 +45,11 @@ class Sum(Function):
     def backward(self, gy):
         return broadcast_to(reshape(gy, _keep_shape(self.in_shape, self.dims)), self.in_shape)
 
+    def backward_arrays(self, gy):
+        keep = _keep_shape(self.in_shape, self.dims)
+        gy = gy if gy.shape == keep else gy.reshape(keep)
+        return gy if gy.shape == self.in_shape else self.xp.broadcast_to(gy, self.in_shape)
+
 
 @export(top=True, method=True)
 def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:

@@ -17,6 +17,19 @@ def _norm_dim(dim: int, ndim: int, op: str) -> int:
     return dim % max(ndim, 1)
 
 
+def sum_to_array(a, shape: tuple[int, ...]):
+    """The array ``a`` summed over the axes that broadcasting to ``a.shape`` would have added
+    (``a`` itself when it has ``shape``): ``SumTo``'s forward, and ``sum_to`` on arrays."""
+    if a.shape == shape:
+        return a
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1
+    )
+    out = a.sum(axis=axes, keepdims=True) if axes else a
+    return out.reshape(shape) if lead else out
+
+
 class SumTo(Function):
     """Sum a broadcast array back to ``shape`` (the adjoint of broadcast_to)."""
 
@@ -24,16 +37,13 @@ class SumTo(Function):
 
     def forward(self, a):
         self.in_shape = a.shape
-        shape = self.shape
-        lead = a.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1
-        )
-        out = a.sum(axis=axes, keepdims=True) if axes else a
-        return out.reshape(shape) if lead else out
+        return sum_to_array(a, self.shape)
 
     def backward(self, gy):
         return BroadcastTo.apply(gy, shape=self.in_shape)
+
+    def backward_arrays(self, gy):
+        return self.xp.broadcast_to(gy, self.in_shape)
 
 
 def _view_of(base: Tensor, out: Tensor) -> Tensor:
@@ -64,6 +74,9 @@ class BroadcastTo(Function):
 
     def backward(self, gy):
         return sum_to(gy, self.in_shape)
+
+    def backward_arrays(self, gy):
+        return sum_to_array(gy, self.in_shape)
 
 
 @export(top=True)
@@ -101,6 +114,9 @@ class Reshape(Function):
     def backward(self, gy):
         return Reshape.apply(gy, shape=self.in_shape)
 
+    def backward_arrays(self, gy):
+        return gy.reshape(self.in_shape)
+
 
 @export(top=True, method=("reshape", "view"))
 def reshape(x: Tensor, *shape) -> Tensor:
@@ -122,10 +138,17 @@ class Permute(Function):
         return a.transpose(self.dims)
 
     def backward(self, gy):
-        inverse = [0] * len(self.dims)
-        for i, d in enumerate(self.dims):
-            inverse[d] = i
-        return Permute.apply(gy, dims=tuple(inverse))
+        return Permute.apply(gy, dims=_inverse_permutation(self.dims))
+
+    def backward_arrays(self, gy):
+        return gy.transpose(_inverse_permutation(self.dims))
+
+
+def _inverse_permutation(dims: tuple[int, ...]) -> tuple[int, ...]:
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
 
 
 @export(top=True, method=True)

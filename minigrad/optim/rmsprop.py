@@ -98,19 +98,18 @@ class RMSprop(Optimizer):
         work = xp.multiply(g, g)  # the one scratch array, reused for the denominator and step
         work *= 1 - alpha
         square_avg += work
+        s = square_avg  # s: v, or v - m^2 (centered) in work; read, never written here
         if group["centered"]:
             grad_avg = state["grad_avg"]
             grad_avg *= alpha
             grad_avg += (1 - alpha) * g
             xp.multiply(grad_avg, grad_avg, out=work)
-            xp.subtract(square_avg, work, out=work)
-        else:
-            xp.copyto(work, square_avg)
+            s = xp.subtract(square_avg, work, out=work)
         if group["eps_inside_sqrt"]:
-            work += eps
+            xp.add(s, eps, out=work)
             xp.sqrt(work, out=work)
         else:
-            xp.sqrt(work, out=work)
+            xp.sqrt(s, out=work)
             work += eps
         xp.divide(g, work, out=work)
         if momentum > 0:

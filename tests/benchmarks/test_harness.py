@@ -180,3 +180,79 @@ def test_profile_and_gemm_tools_run_on_tiny_sizes(tmp_path, isolated):
     assert "Conv kernel calls by shape" in profile.read_text()
     gemms = json.loads(next(tmp_path.glob("blas_*.json")).read_text())["gemms"]
     assert all(row["default"] > 0 for row in gemms.values())
+
+
+def test_only_mlp_selects_the_two_mlp_rows_and_keeps_the_others_names():
+    from benchmarks import step
+
+    args = harness.parse_args(step.SUITE, [*TINY, "--only", "mlp"])
+    everything = harness.parse_args(step.SUITE, TINY)
+
+    selected = harness._select(step.SUITE.cases(harness.config_of(args)), args.only)
+    names = [c.name for c in step.SUITE.cases(harness.config_of(everything))]
+
+    assert [c.key for c in selected] == ["mlp-critic | batch 4", "mlp-generator | batch 4"]
+    assert names == ["critic-gp", "generator", "critic-clip", "cycle", "mlp-critic",
+                     "mlp-generator"]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mlp_rows_pass_the_agreement_gate(dtype):
+    from benchmarks import step
+    from benchmarks.frameworks import make_framework
+
+    args = harness.parse_args(step.SUITE, [*TINY, "--only", "mlp", "--dtype", dtype])
+    cases = harness._select(step.SUITE.cases(harness.config_of(args)), args.only)
+    frameworks = {name: make_framework(name) for name in ("minigrad", "pytorch")}
+
+    comparisons = harness.check_agreement(cases, frameworks, dtype, args.f64_batch, False)
+
+    agreement.gate(comparisons)  # raises on a mismatch
+    quantities = {c.quantity for c in comparisons}
+    assert {"loss/clip_critic_loss", "grad/critic/1.weight", "grad/critic/3.bias",
+            "loss/generator_loss", "grad/generator/0.weight", "grad/generator/2.bias"} <= quantities
+    assert {c.dtype for c in comparisons} == ({"float32", "float64"} if dtype == "float32"
+                                              else {"float64"})
+    if dtype == "float64":  # after the step, and after clipping for the critic
+        assert "param/critic/1.weight" in quantities
+
+
+@needs_torch
+def test_mlp_rows_run_from_the_command_line_and_the_gate_refuses_a_mismatch(tmp_path, isolated,
+                                                                           capsys):
+    from benchmarks import step
+
+    assert step.main([*TINY, "--only", "mlp", "--no-memory", "--machine-kind", "test",
+                      "--out", str(tmp_path)]) == 0
+    result = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert [r["name"] for r in result["rows"]] == ["mlp-critic", "mlp-generator"]
+    assert all(r["ratio"] > 0 for r in result["rows"])
+
+    refused = tmp_path / "refused"
+    assert step.main([*TINY, "--only", "mlp", "--inject-mismatch", "--no-memory",
+                      "--out", str(refused)]) == harness.EXIT_MISMATCH
+    assert _results(refused) == []
+    assert "REFUSED" in capsys.readouterr().err
+
+
+@needs_torch
+def test_dispatch_times_tiny_ops_and_counts_the_ops_of_the_mlp_steps(tmp_path, isolated):
+    from benchmarks import dispatch
+
+    assert dispatch.main(["--repeats", "1", "--calls", "3", "--threads", "1",
+                          "--machine-kind", "test", "--out", str(tmp_path)]) == 0
+
+    result = json.loads(next(tmp_path.glob("dispatch_test_*.json")).read_text())
+    assert [r["name"] for r in result["tiny_ops"]] == list(dispatch.TINY_OPS)
+    assert all(r["ratio"] > 0 for r in result["tiny_ops"])
+    counts = {c["workload"]: c for c in result["op_counts"]}
+    assert set(counts) == {"mlp-critic", "mlp-generator"}
+    for c in counts.values():
+        assert 0 < c["forward_nodes_recorded"] <= c["forward_ops"] == sum(
+            n for op, n in c["by_op"].items() if op.startswith("forward "))
+        # every node of the graph runs; without create_graph the walk applies no op
+        assert c["nodes_walked"] > c["forward_nodes_recorded"]
+        assert c["backward_ops"] == c["backward_nodes_recorded"] == 0
+    assert counts["mlp-critic"]["by_op"]["forward MatMul"] == 6  # G, D(fake), D(real): 2 each
+    assert "| mlp-critic |" in next(tmp_path.glob("dispatch_test_*.md")).read_text()
