@@ -13,10 +13,10 @@ stopped before its first checkpoint.
 ``--budget-seconds S`` stops a run like reaching ``--iters`` (final checkpoint, picture,
 evaluation and ``summary.json``) once its training clock reaches S.  The clock
 (:class:`TrainingClock`) is the wall-clock time of the training loop (the steps, their pictures,
-checkpoints and metrics lines) without the evaluations of ``--eval-every`` (and the quality
-summary and plot they rewrite) and without start-up;
-each metrics line records it as ``train_seconds``, and a resumed run continues from the value
-at its checkpoint's step, so the budget covers all the run's processes together.
+checkpoints and metrics lines) without start-up and without the evaluations of
+``--eval-every`` (nor the quality summary and plot they rewrite).  Each metrics line records it
+as ``train_seconds``, and a resumed run continues from the value at its checkpoint's step, so
+the budget covers all the run's processes together.
 
 What stops a run, each an ``error:`` line from the CLI (exit status 1) with the last good
 checkpoint left as it was: a NaN / inf (:class:`~wgan.trainer.NonFiniteError`), divergence

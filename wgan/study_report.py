@@ -83,11 +83,15 @@ def common_step(runs: list[dict], measure: str) -> int | None:
     return max(shared) if shared else None
 
 
-def _mean_std(values: list) -> str:
+def _mean_std(values: list, whole: bool = False) -> str:
+    """'mean ± std' of the values given (3 significant digits; ``whole``: rounded to integers)."""
     values = [v for v in values if v is not None]
     if not values:
         return "-"
-    return f"{np.mean(values):.3g} ± {np.std(values):.2g}" if len(values) > 1 else f"{values[0]:.3g}"
+    mean, spread = (".0f", ".0f") if whole else (".3g", ".2g")
+    if len(values) == 1:
+        return f"{values[0]:{mean}}"
+    return f"{np.mean(values):{mean}} ± {np.std(values):{spread}}"
 
 
 # ----------------------------------------------------------------------------- figures
@@ -229,7 +233,8 @@ def _budget_table(rows: list[dict], measures: tuple[str, ...]) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         reached_iters = sum(s == "iters" for s in row["stopped_by"])
-        steps = _mean_std(row["steps"]) + (f" ({reached_iters} hit --iters)" if reached_iters else "")
+        steps = (_mean_std(row["steps"], whole=True)
+                 + (f" ({reached_iters} hit --iters)" if reached_iters else ""))
         cells = [row["variant"], str(row["seeds"]), steps, _mean_std(row["seconds"])]
         lines.append("| " + " | ".join(cells + [_mean_std(row[m]) for m in measures]) + " |")
     return lines
@@ -243,6 +248,18 @@ def _grid_rows(settings: dict, grouped: dict[str, list[dict]], budgeted: bool) -
     last = last // every * every
     steps = sorted({every, last // 2 // every * every, last} - {0}) if last else []
     return steps + (["end"] if budgeted else [])
+
+
+def _process_seconds(specs: list[dict]) -> list[float]:
+    """Each finished run's process time (its last invocation's, from study_done.json)."""
+    from .study import DONE_FILE
+
+    found = []
+    for spec in specs:
+        done = Path(spec["run_dir"]) / DONE_FILE
+        if done.is_file():
+            found.append(float(json.loads(done.read_text()).get("seconds") or 0.0))
+    return found
 
 
 def write_report(out: Path, settings: dict, specs: list[dict], grid_steps: list[int] | None = None,
@@ -265,6 +282,10 @@ def write_report(out: Path, settings: dict, specs: list[dict], grid_steps: list[
              f"Settings: {json.dumps(settings)}.", ""]
     if wall_seconds is not None:
         lines += [f"Wall-clock time of this invocation: {wall_seconds / 60:.1f} min.", ""]
+    processes = _process_seconds(specs)
+    if processes:
+        lines += [f"Wall-clock time of the {len(processes)} finished runs' processes (start-up, "
+                  f"training, evaluation), summed: {sum(processes) / 60:.1f} min.", ""]
     lines += ["## At equal generator steps", "",
               f"The measures at step {step}, the last step every run evaluated (mean ± std over "
               "seeds). Spearman: the rank correlation of the W estimate (mean over the steps "
