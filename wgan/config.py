@@ -56,7 +56,7 @@ DEFAULT_EVAL_SAMPLES = 1000
 # finds them.)
 RESUMABLE = ("iters", "sample_every", "checkpoint_every", "log_every", "data_dir",
              "divergence_bound", "tensorboard", "eval_every", "eval_samples",
-             "backend")
+             "backend", "budget_seconds")
 #: steps between metric fetches: every step on the CPU (as before); on a GPU a fetch is a host
 #: sync that stalls the queue of kernels, so the metrics of 25 steps are fetched at once
 DEFAULT_LOG_EVERY = {"numpy": 1, "cupy": 25}
@@ -95,6 +95,9 @@ class Config:
     log_every: int = 1
     eval_every: int | None = None  # quality measures (wgan.metrics) every N steps; None: never
     eval_samples: int = DEFAULT_EVAL_SAMPLES
+    # stop once the run's training clock (wgan.run: the loop's wall-clock time, evaluation
+    # excluded, counted across resumes) reaches this many seconds; None: only --iters stops it
+    budget_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able settings (tuples become lists)."""
@@ -239,6 +242,8 @@ def resolve_config(explicit: dict[str, Any]) -> Config:
         eval_every=(None if given.get("eval_every") is None
                     else _positive_int("eval_every", given["eval_every"])),
         eval_samples=_positive_int("eval_samples", given.get("eval_samples", DEFAULT_EVAL_SAMPLES)),
+        budget_seconds=(None if given.get("budget_seconds") is None
+                        else _positive_float("budget_seconds", given["budget_seconds"])),
     )
     if kind == "image" and config.eval_every and config.eval_samples < MIN_FID_SAMPLES:
         raise ConfigError(f"--eval-samples {config.eval_samples} is too few for FID, which "

@@ -300,9 +300,10 @@ class QualityMonitor:
         """A monitor when ``config.eval_every`` is set, else None."""
         return cls(config, run_dir) if config.eval_every else None
 
-    def update(self, trainer, record: dict) -> None:
-        """At an evaluation step, add the measures and ``eval_seconds`` to ``record``."""
-        if trainer.step % self.config.eval_every:
+    def update(self, trainer, record: dict, force: bool = False) -> None:
+        """At an evaluation step (or any step with ``force``: the last of a wall-clock
+        budget), add the measures and ``eval_seconds`` to ``record``."""
+        if trainer.step % self.config.eval_every and not force:
             return
         start = time.perf_counter()
         samples = self._samples(trainer)
@@ -371,8 +372,17 @@ def quality_summary(records: list[dict], eval_every: int) -> dict:
     return {"measure": key, "steps": [r["step"] for r in evals],
             "values": [r[key] for r in evals], "wasserstein_avg": w_avg,
             "spearman_w_vs_" + key: spearman(w_avg, [r[key] for r in evals]),
-            "train_seconds": float(sum(r.get("sec_per_step") or 0 for r in by_step.values())),
+            "train_seconds": _train_seconds(by_step),
             "eval_seconds": float(sum(r.get("eval_seconds") or 0 for r in by_step.values()))}
+
+
+def _train_seconds(by_step: dict[int, dict]) -> float:
+    """The training clock at the last step (``train_seconds``, see wgan.run), or for records
+    without it the sum of ``sec_per_step``."""
+    last = by_step[max(by_step)] if by_step else {}
+    if last.get("train_seconds") is not None:
+        return float(last["train_seconds"])
+    return float(sum(r.get("sec_per_step") or 0 for r in by_step.values()))
 
 
 def save_quality_plot(path: Path, summary: dict, title: str) -> None:

@@ -10,6 +10,14 @@ directory; a resumed one continues from its checkpoint and computes what the uni
 would have, on the same data (checked), or starts again from its ``config.json`` when it was
 stopped before its first checkpoint.
 
+``--budget-seconds S`` stops a run like reaching ``--iters`` (final checkpoint, picture,
+evaluation and ``summary.json``) once its training clock reaches S.  The clock
+(:class:`TrainingClock`) is the wall-clock time of the training loop (the steps, their pictures,
+checkpoints and metrics lines) without start-up and without the evaluations of
+``--eval-every`` (nor the quality summary and plot they rewrite).  Each metrics line records it
+as ``train_seconds``, and a resumed run continues from the value at its checkpoint's step, so
+the budget covers all the run's processes together.
+
 What stops a run, each an ``error:`` line from the CLI (exit status 1) with the last good
 checkpoint left as it was: a NaN / inf (:class:`~wgan.trainer.NonFiniteError`), divergence
 beyond ``--divergence-bound`` (:class:`DivergedError`, see :mod:`wgan.guards`), and a write
@@ -27,6 +35,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +59,8 @@ from .trainer import (NonFiniteError, Trainer, TrainingError, check_finite, fetc
                       make_trainer)
 
 log = logging.getLogger(__name__)
+#: how the run ended (the steps reached, the training clock, what stopped it); see _Run.finish
+SUMMARY_FILE = "summary.json"
 # errno values that mean "this cannot be written", as opposed to a file that cannot be read
 WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM)
 
@@ -96,12 +107,48 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)):
 
 @dataclass
 class RunResult:
-    """How a run ended: 'completed' or 'interrupted' (by ``signum``) at ``step``."""
+    """How a run ended at ``step``: 'completed' (``iters`` reached), 'budget' (its
+    ``budget_seconds`` reached first) or 'interrupted' (by ``signum``)."""
 
     status: str
     step: int
     run_dir: Path
     signum: int | None = None
+    iters: int | None = None
+    budget_seconds: float | None = None
+
+
+class TrainingClock:
+    """A run's training seconds: the wall-clock time since :meth:`start` less the evaluations
+    (:meth:`exclude`), plus ``before`` (the seconds of the processes a resumed run continues)."""
+
+    def __init__(self, before: float = 0.0):
+        self.before, self.excluded = before, 0.0
+        self.started: float | None = None
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+
+    def exclude(self, seconds: float) -> None:
+        self.excluded += seconds
+
+    def seconds(self) -> float:
+        if self.started is None:
+            return self.before
+        return self.before + time.perf_counter() - self.started - self.excluded
+
+
+def trained_seconds(run_dir: Path, step: int) -> float:
+    """The training clock at ``step`` (a checkpoint's), from metrics.jsonl: that step's
+    ``train_seconds``; for a run from before the clock, the sum of ``sec_per_step``."""
+    if step == 0:
+        return 0.0
+    records = [r for r in outputs.read_metrics(run_dir) if r["step"] <= step]
+    at_step = [r["train_seconds"] for r in records
+               if r["step"] == step and r.get("train_seconds") is not None]
+    if at_step:
+        return float(at_step[-1])
+    return float(sum(r.get("sec_per_step") or 0.0 for r in records))
 
 
 def _versions() -> dict[str, str]:
@@ -348,9 +395,11 @@ class _Run:
     """A run in progress: its trainer, where it writes, and what it wrote last."""
 
     def __init__(self, trainer: Trainer, run_dir: Path, checkpoint_step: int | None,
-                 board: TensorBoardLog):
+                 board: TensorBoardLog, clock: TrainingClock):
         self.trainer, self.config, self.run_dir, self.board = trainer, trainer.config, run_dir, board
         self.saved_step, self.sampled_step = checkpoint_step, trainer.step
+        self.clock = clock
+        self.out_of_budget = self._budget_spent()
         self.pending: list[dict[str, Any]] = []  # steps whose metrics are still on the device
         self.quality = QualityMonitor.for_run(self.config, run_dir)  # --eval-every; None without
         self.title = f"{self.config.loss} / {self.config.model} / {self.config.dataset}"
@@ -358,12 +407,19 @@ class _Run:
     def last_good(self) -> str:
         return _last_good(self.run_dir, self.saved_step)
 
+    def _budget_spent(self) -> bool:
+        budget = self.config.budget_seconds
+        return budget is not None and self.clock.seconds() >= budget
+
     def step(self) -> dict[str, Any] | None:
         """One generator step. Its metrics stay on the device until every ``--log-every``-th
         step, when the pending steps' lines are fetched, guarded and written (the last one is
-        returned; None between fetches)."""
+        returned; None between fetches).  The step that spends the budget is evaluated and
+        fetched at once (it is the run's last)."""
         try:
-            self.pending.append(self.trainer.train_step())
+            record = self.trainer.train_step()
+            record["train_seconds"] = self.clock.seconds()
+            self.pending.append(record)
         except NonFiniteError as exc:  # the in-step guard (CPU): nothing non-finite applied
             raise exc.with_checkpoint(self.last_good()) from None
         except MemoryError as exc:  # CuPy's OutOfMemoryError is a MemoryError
@@ -372,7 +428,8 @@ class _Run:
                 f"{self.config.batch_size} on {self.trainer.device} ({type(exc).__name__}: "
                 f"{exc}); try a smaller --batch-size. {self.last_good()}") from None
         step, config = self.trainer.step, self.config
-        evaluates = self.quality is not None and step % config.eval_every == 0
+        self.out_of_budget = self._budget_spent()
+        evaluates = self.quality is not None and (step % config.eval_every == 0 or self.out_of_budget)
         return self.log_pending() if step % config.log_every == 0 or evaluates else None
 
     def log_pending(self) -> dict[str, Any] | None:
@@ -389,7 +446,11 @@ class _Run:
             if beyond is not None:
                 self.diverged(*beyond)
             if self.quality is not None and record["step"] == self.trainer.step:
-                self.quality.update(self.trainer, record)  # FID, IS, modes ... at eval steps
+                # FID, IS, modes ... at eval steps and at the end of the budget; off the
+                # training clock with quality.json and quality.png, which it rewrites
+                started = time.perf_counter()
+                self.quality.update(self.trainer, record, force=self.out_of_budget)
+                self.clock.exclude(time.perf_counter() - started)
             outputs.append_metrics(self.run_dir, record)
             self.board.add_scalars(record)
         return records[-1] if records else None
@@ -436,10 +497,12 @@ class _Run:
         log.info("checkpoint at step %d%s", self.trainer.step, shown)
 
     def loop(self, stop: StopRequest, show_progress: bool) -> None:
-        """Generator steps until ``iters`` or a stop request, sampling and checkpointing."""
+        """Generator steps until ``iters``, the budget or a stop request, sampling and
+        checkpointing."""
         trainer, config = self.trainer, self.config
+        self.clock.start()
         with progress_bar(config.iters, initial=trainer.step, enabled=show_progress) as bar:
-            while trainer.step < config.iters and not stop:
+            while trainer.step < config.iters and not self.out_of_budget and not stop:
                 record = self.step()
                 if record is not None:
                     bar.set_postfix_str(format_values(_shown(record)), refresh=False)
@@ -450,7 +513,8 @@ class _Run:
                     self.checkpoint(record)
 
     def finish(self) -> None:
-        """The last checkpoint and picture (unless written at this step), and the GIF."""
+        """The last checkpoint and picture (unless written at this step), the GIF and
+        summary.json."""
         self.log_pending()
         if self.saved_step != self.trainer.step:
             self.checkpoint(None)
@@ -458,6 +522,28 @@ class _Run:
             self.sample()
         with _naming(self.run_dir / outputs.GIF_FILE):
             outputs.save_gif(self.run_dir)
+        self.write_summary()
+
+    def write_summary(self) -> None:
+        """summary.json: the steps reached, the training clock there and what stopped the run."""
+        records = outputs.read_metrics(self.run_dir)
+        last = next((r for r in reversed(records) if r["step"] == self.trainer.step), {})
+        config = self.config
+        stopped_by = ("budget" if self.out_of_budget else
+                      "iters" if self.trainer.step >= config.iters else "signal")
+        summary = {"stopped_by": stopped_by,
+                   "step": self.trainer.step, "iters": config.iters,
+                   "budget_seconds": config.budget_seconds,
+                   "train_seconds": last.get("train_seconds", self.clock.seconds()),
+                   "eval_seconds": float(sum(r.get("eval_seconds") or 0.0 for r in records)),
+                   "clock": "wall-clock seconds of the training loop (steps, pictures, "
+                            "checkpoints), evaluation and start-up excluded, summed over resumes"}
+        path = self.run_dir / SUMMARY_FILE
+        with _naming(path):
+            outputs.write_text_atomic(path, json.dumps(summary, indent=1) + "\n")
+        if self.out_of_budget:
+            log.info("the budget of %g s is spent at generator step %d (%.1f s of training)",
+                     config.budget_seconds, self.trainer.step, summary["train_seconds"])
 
 
 def _write_error(exc: OSError, run_dir: Path, checkpoint_step: int | None) -> TrainingError:
@@ -500,9 +586,12 @@ def train(config: Config | None, run_dir: str | Path, *, resume: bool = False,
             run.board.close()
         if own_log:
             run_log.close()
+    config = run.config
     if stop:
-        return RunResult("interrupted", run.trainer.step, run_dir, stop.signum)
-    return RunResult("completed", run.trainer.step, run_dir)
+        return RunResult("interrupted", run.trainer.step, run_dir, stop.signum, config.iters,
+                         config.budget_seconds)
+    return RunResult("budget" if run.out_of_budget else "completed", run.trainer.step, run_dir,
+                     None, config.iters, config.budget_seconds)
 
 
 def _open_run(config: Config | None, run_dir: Path, resume: bool, overrides: dict[str, Any],
@@ -519,7 +608,8 @@ def _open_run(config: Config | None, run_dir: Path, resume: bool, overrides: dic
     board.add_text(CONFIG_TAG, config_markdown(text), trainer.step)
     if trainer.step == 0:
         board.add_image(SAMPLES_TAG, outputs.sample_path(run_dir, 0), 0)
-    return _Run(trainer, run_dir, checkpoint_step, board)
+    clock = TrainingClock(trained_seconds(run_dir, trainer.step))
+    return _Run(trainer, run_dir, checkpoint_step, board, clock)
 
 
 def load_generator(run_dir: str | Path) -> tuple[Config, ModelSpec, nn.Module]:

@@ -7,9 +7,13 @@ BLAS thread each: one core per run), or with ``--ray ADDRESS`` (``auto`` for a r
 cluster) one Ray task per run (``pip install '.[study]'``; the run directories must be on a
 filesystem the Ray workers share).
 
-All runs train for the same generator steps (``--iters``).  Equal wall-clock budgets are read
-off the same runs: the budget is the smallest mean training time of any variant, and each
-variant is scored at its last evaluation within it.
+The report compares the variants at equal generator steps (curves against the step, and a
+table at the last step every run evaluated) and at equal wall-clock budgets (curves against
+the training clock of :mod:`wgan.run`, evaluation excluded, and a table at the budget).  With
+``--budget-seconds S`` every run trains until its clock reaches S (``wgan.train
+--budget-seconds``; ``--iters`` stays an upper bound) and is evaluated where it stops; without
+it every run trains ``--iters`` steps and the budget is read off them: the smallest mean
+training time of any variant, each run scored at its last evaluation within it.
 
 Killed and started again with the same ``--out``, the study skips finished runs (those with a
 ``study_done.json``), resumes unfinished ones from their checkpoints (``wgan.train --resume``)
@@ -42,7 +46,8 @@ DONE_FILE, STUDY_FILE = "study_done.json", "study.json"
 # the study's settings, with their defaults; saved in study.json, reused on a restart
 SETTINGS = {"dataset": "mnist", "model": "wgangp-mnist", "variants": list(VARIANTS), "seeds": 2,
             "iters": 1000, "eval_every": 100, "eval_samples": 1000, "batch_size": None,
-            "limit_images": None, "data_dir": None, "checkpoint_every": 50, "sample_every": 50}
+            "limit_images": None, "data_dir": None, "checkpoint_every": 50, "sample_every": 50,
+            "budget_seconds": None}
 
 
 class StudyError(RuntimeError):
@@ -60,7 +65,8 @@ def run_specs(settings: dict, out: Path) -> list[dict]:
                    "iters": settings["iters"], "eval-every": settings["eval_every"],
                    "eval-samples": settings["eval_samples"],
                    "checkpoint-every": settings["checkpoint_every"],
-                   "sample-every": settings["sample_every"], "batch-size": settings["batch_size"]}
+                   "sample-every": settings["sample_every"], "batch-size": settings["batch_size"],
+                   "budget-seconds": settings.get("budget_seconds")}
         if settings["dataset"] in IMAGE_DATASETS:
             options.update({"data-dir": settings["data_dir"], "limit-images": settings["limit_images"]})
         for seed in range(settings["seeds"]):
@@ -76,8 +82,10 @@ def train_command(spec: dict) -> list[str]:
     checkpoint (removing a directory killed before its first checkpoint, which has none)."""
     run_dir = Path(spec["run_dir"])
     if (run_dir / "checkpoint.npz").is_file():
-        return [sys.executable, "-m", "wgan.train", "--resume", str(run_dir), "--quiet",
-                "--iters", str(spec["options"]["iters"])]
+        command = [sys.executable, "-m", "wgan.train", "--resume", str(run_dir), "--quiet",
+                   "--iters", str(spec["options"]["iters"])]
+        budget = spec["options"].get("budget-seconds")
+        return command + (["--budget-seconds", str(budget)] if budget is not None else [])
     if run_dir.exists():
         shutil.rmtree(run_dir)
     command = [sys.executable, "-m", "wgan.train", "--out", str(run_dir), "--quiet"]
@@ -176,7 +184,7 @@ def study_settings(out: Path, given: dict) -> dict:
             raise StudyError(f"{out} is a study started with other settings "
                              f"({', '.join(f'{k}={saved.get(k)!r}' for k in changed)}); "
                              "resume it without them, or choose a new --out")
-        return saved
+        return {**SETTINGS, **saved}  # a study.json from before a setting existed: its default
     settings = {**SETTINGS, **given}
     unknown = sorted(set(settings["variants"]) - set(VARIANTS))
     if unknown:
@@ -201,7 +209,7 @@ def _csv(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .train import positive_int
+    from .train import positive_int, positive_seconds
 
     p = argparse.ArgumentParser(
         prog="python -m wgan.study",
@@ -218,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=positive_int, help=f"seeds 0..K-1 (default: {SETTINGS['seeds']})")
     p.add_argument("--iters", type=positive_int,
                    help=f"generator steps of every run (default: {SETTINGS['iters']})")
+    p.add_argument("--budget-seconds", type=positive_seconds, metavar="S",
+                   help="train every run until S seconds of training (wgan.train "
+                        "--budget-seconds; --iters is the upper bound) and compare the "
+                        "variants at that budget (default: every run trains --iters steps)")
     p.add_argument("--eval-every", type=positive_int, help=f"(default: {SETTINGS['eval_every']})")
     p.add_argument("--eval-samples", type=positive_int, help=f"(default: {SETTINGS['eval_samples']})")
     p.add_argument("--checkpoint-every", type=positive_int,

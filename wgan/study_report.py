@@ -1,7 +1,12 @@
 """The report of a :mod:`wgan.study`: curves with mean and spread across seeds, sample grids side
-by side, the W-estimate / quality correlation per variant and a summary table at equal steps and
-at an equal wall-clock budget.  Everything is read from the run directories and written
-atomically: ``report.md``, ``results.json`` and the PNGs beside them.
+by side, the W-estimate / quality correlation per variant, and the variants compared two ways:
+at equal generator steps (curves against the step, a table at the last step every run
+evaluated) and at an equal wall-clock budget (every run's curves against its training seconds,
+a table of the scores at the budget).  Training seconds are the clock of :mod:`wgan.run`
+(``train_seconds`` in metrics.jsonl: the training loop's wall-clock time, evaluation
+excluded); runs from before that clock fall back to the sum of ``sec_per_step``.  Everything is
+read from the run directories and written atomically: ``report.md``, ``results.json`` and the
+PNGs beside them.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import numpy as np
 
 from .metrics import QUALITY_FILE, quality_key
 from .outputs import read_metrics, save_figure_atomic, write_text_atomic
+from .run import SUMMARY_FILE
 
 IMAGE_MEASURES = ("fid", "inception_score", "modes", "kl_uniform")
 TOY_MEASURES = ("sliced_wasserstein", "modes", "high_quality")
@@ -19,20 +25,24 @@ LOWER_IS_BETTER = {"fid", "kl_uniform", "sliced_wasserstein"}
 
 
 def load_run(spec: dict) -> dict:
-    """A run's evaluations: ``steps``, ``seconds`` (training time up to each, the sum of
-    ``sec_per_step``), each measure's values, and its ``quality.json`` summary."""
+    """A run's evaluations (its metrics records with ``train_seconds``, the training clock at
+    each), its ``quality.json`` summary, how it ended (``summary.json``), and its training and
+    evaluation seconds."""
     run_dir = Path(spec["run_dir"])
     records = sorted({r["step"]: r for r in read_metrics(run_dir)}.values(), key=lambda r: r["step"])
     key = quality_key(records)
-    elapsed, evals = 0.0, []
+    summed, evals = 0.0, []
     for r in records:
-        elapsed += r.get("sec_per_step") or 0.0
+        summed += r.get("sec_per_step") or 0.0
+        r.setdefault("train_seconds", summed)
         if key in r:
-            evals.append({**r, "train_seconds": elapsed})
-    summary_path = run_dir / QUALITY_FILE
+            evals.append(r)
+    summary_path, end_path = run_dir / QUALITY_FILE, run_dir / SUMMARY_FILE
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-    return {"spec": spec, "evals": evals, "summary": summary, "key": key,
-            "train_seconds": elapsed,
+    end = json.loads(end_path.read_text()) if end_path.is_file() else {}
+    return {"spec": spec, "evals": evals, "summary": summary, "end": end, "key": key,
+            "steps": records[-1]["step"] if records else 0,
+            "train_seconds": records[-1]["train_seconds"] if records else 0.0,
             "eval_seconds": sum(r.get("eval_seconds") or 0.0 for r in records)}
 
 
@@ -57,18 +67,31 @@ def curve(runs: list[dict], measure: str) -> tuple[np.ndarray, np.ndarray, np.nd
     return np.array(steps), values.mean(0), values.std(0)
 
 
-def at_budget(run: dict, measure: str, seconds: float) -> float | None:
-    """The measure at the run's last evaluation within ``seconds`` of training."""
+def at_budget(run: dict, measure: str, seconds: float, trained: bool) -> float | None:
+    """The measure at the run's last evaluation within ``seconds`` of training; for a run
+    ``trained`` with that budget (``wgan.train --budget-seconds``), at its last evaluation: the
+    one of the step that spent the budget (or of --iters, reached first)."""
     _, elapsed, values = _series(run, measure)
-    inside = values[elapsed <= seconds]
+    inside = values if trained else values[elapsed <= seconds]
     return float(inside[-1]) if len(inside) else None
 
 
-def _mean_std(values: list) -> str:
+def common_step(runs: list[dict], measure: str) -> int | None:
+    """The last step at which every run evaluated ``measure`` (None: no such step)."""
+    steps = [set(_series(r, measure)[0].tolist()) for r in runs]
+    shared = set.intersection(*steps) if steps else set()
+    return max(shared) if shared else None
+
+
+def _mean_std(values: list, whole: bool = False) -> str:
+    """'mean ± std' of the values given (3 significant digits; ``whole``: rounded to integers)."""
     values = [v for v in values if v is not None]
     if not values:
         return "-"
-    return f"{np.mean(values):.3g} ± {np.std(values):.2g}" if len(values) > 1 else f"{values[0]:.3g}"
+    mean, spread = (".0f", ".0f") if whole else (".3g", ".2g")
+    if len(values) == 1:
+        return f"{values[0]:{mean}}"
+    return f"{np.mean(values):{mean}} ± {np.std(values):{spread}}"
 
 
 # ----------------------------------------------------------------------------- figures
@@ -101,27 +124,31 @@ def save_curves(path: Path, grouped: dict[str, list[dict]], measures: tuple[str,
     plt.close(fig)
 
 
-def save_time_curves(path: Path, grouped: dict[str, list[dict]], measure: str) -> None:
-    """The quality measure against training seconds, every run (a line per seed)."""
+def save_time_curves(path: Path, grouped: dict[str, list[dict]], measures: tuple[str, ...],
+                     budget: float) -> None:
+    """One panel per measure against training seconds (evaluation excluded): a line per run
+    (seeds of a variant share its colour), the budget dashed."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    for i, (variant, runs) in enumerate(grouped.items()):
-        for j, run in enumerate(runs):
-            _, seconds, values = _series(run, measure)
-            ax.plot(seconds, values, marker=".", color=f"C{i}", alpha=0.8,
-                    label=variant if j == 0 else None)
-    ax.set_xlabel("training seconds (sum of sec_per_step)")
-    ax.set_ylabel(measure)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures), 3.6), squeeze=False)
+    for ax, measure in zip(axes[0], measures):
+        for i, (variant, runs) in enumerate(grouped.items()):
+            for j, run in enumerate(runs):
+                _, seconds, values = _series(run, measure)
+                ax.plot(seconds, values, marker=".", color=f"C{i}", alpha=0.7, lw=1,
+                        label=variant if j == 0 else None)
+        ax.axvline(budget, color="k", ls="--", lw=0.8)
+        ax.set_xlabel("training seconds (evaluation excluded)")
+        ax.set_title(measure + (" (lower is better)" if measure in LOWER_IS_BETTER else ""), fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     save_figure_atomic(fig, path, dpi=90)
     plt.close(fig)
 
 
-def save_grids(path: Path, grouped: dict[str, list[dict]], steps: list[int]) -> bool:
-    """Seed 0's fixed-noise picture of every variant (columns) at each of ``steps`` (rows);
-    False (nothing written) if no run has a picture at those steps."""
+def save_grids(path: Path, grouped: dict[str, list[dict]], steps: list) -> bool:
+    """Seed 0's fixed-noise picture of every variant (columns) at each of ``steps`` (rows; a
+    step, or 'end': each run's last); False (nothing written) if no run has a picture there."""
     import imageio.v2 as imageio
 
     from .outputs import sample_path
@@ -132,6 +159,7 @@ def save_grids(path: Path, grouped: dict[str, list[dict]], steps: list[int]) -> 
     found = False
     for col, (variant, runs) in enumerate(grouped.items()):
         for row, step in enumerate(steps):
+            step = runs[0]["steps"] if step == "end" else step
             ax, picture = axes[row][col], sample_path(Path(runs[0]["spec"]["run_dir"]), step)
             ax.set_xticks([])
             ax.set_yticks([])
@@ -148,37 +176,90 @@ def save_grids(path: Path, grouped: dict[str, list[dict]], steps: list[int]) -> 
 
 # ----------------------------------------------------------------------------- tables
 
-def summary_rows(grouped: dict[str, list[dict]], measures: tuple[str, ...], key: str) -> tuple[list, float]:
-    """Per variant: the last evaluation's measures (equal steps), the quality measure within
-    the equal wall-clock budget (the smallest mean training time of any variant), the
-    Spearman correlation of W with it, seconds per step and evaluation's share of the time."""
-    budget = min(np.mean([r["train_seconds"] for r in runs]) for runs in grouped.values())
+def derived_budget(grouped: dict[str, list[dict]]) -> float:
+    """Without --budget-seconds: the smallest mean training time of any variant."""
+    return float(min(np.mean([r["train_seconds"] for r in runs]) for runs in grouped.values()))
+
+
+def step_rows(grouped: dict[str, list[dict]], measures: tuple[str, ...], key: str) -> tuple[list, int | None]:
+    """Equal generator steps, per variant: the measures at the last step every run evaluated,
+    the Spearman correlation of W with ``key``, seconds per step and evaluation's share."""
+    step = common_step([r for runs in grouped.values() for r in runs], key)
     rows = []
     for variant, runs in grouped.items():
-        last = [r["evals"][-1] if r["evals"] else {} for r in runs]
-        steps = [r["evals"][-1]["step"] for r in runs if r["evals"]]
-        rho = [r["summary"].get("spearman_w_vs_" + key) for r in runs]
-        row = {"variant": variant, "seeds": len(runs), "step": max(steps) if steps else None,
-               **{m: [e.get(m) for e in last] for m in measures},
-               "at_budget": [at_budget(r, key, budget) for r in runs], "spearman": rho,
-               "sec_per_step": [r["train_seconds"] / max(r["evals"][-1]["step"], 1)
-                                for r in runs if r["evals"]],
-               "eval_share": [r["eval_seconds"] / max(r["train_seconds"], 1e-9) for r in runs]}
-        rows.append(row)
-    return rows, float(budget)
+        at = [next((e for e in r["evals"] if e["step"] == step), {}) for r in runs]
+        rows.append({"variant": variant, "seeds": len(runs), "step": step,
+                     **{m: [e.get(m) for e in at] for m in measures},
+                     "spearman": [r["summary"].get("spearman_w_vs_" + key) for r in runs],
+                     "sec_per_step": [r["train_seconds"] / max(r["steps"], 1) for r in runs],
+                     "eval_share": [r["eval_seconds"] / max(r["train_seconds"], 1e-9) for r in runs]})
+    return rows, step
 
 
-def _markdown_table(rows: list[dict], measures: tuple[str, ...], key: str, budget: float) -> list[str]:
-    head = (["variant", "seeds", "step"] + list(measures)
-            + [f"{key} at {budget:.0f} s", f"Spearman(W, {key})", "s/step", "eval share"])
+def budget_rows(grouped: dict[str, list[dict]], measures: tuple[str, ...], budget: float,
+                trained: bool) -> list[dict]:
+    """Equal wall clock, per variant: the steps each run reached within ``budget`` seconds and
+    the measures there (see :func:`at_budget`)."""
+    rows = []
+    for variant, runs in grouped.items():
+        if trained:
+            steps = [r["steps"] for r in runs]
+            seconds = [r["train_seconds"] for r in runs]
+        else:
+            inside = [[e for e in r["evals"] if e["train_seconds"] <= budget] for r in runs]
+            steps = [e[-1]["step"] if e else 0 for e in inside]
+            seconds = [e[-1]["train_seconds"] if e else 0.0 for e in inside]
+        rows.append({"variant": variant, "seeds": len(runs), "steps": steps, "seconds": seconds,
+                     "stopped_by": [r["end"].get("stopped_by") for r in runs],
+                     **{m: [at_budget(r, m, budget, trained) for r in runs] for m in measures}})
+    return rows
+
+
+def _step_table(rows: list[dict], measures: tuple[str, ...], key: str) -> list[str]:
+    head = ["variant", "seeds", "step"] + list(measures) + [f"Spearman(W, {key})", "s/step",
+                                                           "eval share"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row["variant"], str(row["seeds"]), str(row["step"])]
         cells += [_mean_std(row[m]) for m in measures]
-        cells += [_mean_std(row["at_budget"]), _mean_std(row["spearman"]),
-                  _mean_std(row["sec_per_step"]), _mean_std([100 * s for s in row["eval_share"]]) + "%"]
+        cells += [_mean_std(row["spearman"]), _mean_std(row["sec_per_step"]),
+                  _mean_std([100 * s for s in row["eval_share"]]) + "%"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _budget_table(rows: list[dict], measures: tuple[str, ...]) -> list[str]:
+    head = ["variant", "seeds", "steps reached", "training s"] + list(measures)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        reached_iters = sum(s == "iters" for s in row["stopped_by"])
+        steps = (_mean_std(row["steps"], whole=True)
+                 + (f" ({reached_iters} hit --iters)" if reached_iters else ""))
+        cells = [row["variant"], str(row["seeds"]), steps, _mean_std(row["seconds"])]
+        lines.append("| " + " | ".join(cells + [_mean_std(row[m]) for m in measures]) + " |")
+    return lines
+
+
+def _grid_rows(settings: dict, grouped: dict[str, list[dict]], budgeted: bool) -> list:
+    """Grid rows: steps every run pictured (first, middle, last), and with a budget a last row
+    of each variant's picture where its budget ended ('end')."""
+    every = settings["sample_every"]
+    last = min(r["steps"] for runs in grouped.values() for r in runs) if grouped else settings["iters"]
+    last = last // every * every
+    steps = sorted({every, last // 2 // every * every, last} - {0}) if last else []
+    return steps + (["end"] if budgeted else [])
+
+
+def _process_seconds(specs: list[dict]) -> list[float]:
+    """Each finished run's process time (its last invocation's, from study_done.json)."""
+    from .study import DONE_FILE
+
+    found = []
+    for spec in specs:
+        done = Path(spec["run_dir"]) / DONE_FILE
+        if done.is_file():
+            found.append(float(json.loads(done.read_text()).get("seconds") or 0.0))
+    return found
 
 
 def write_report(out: Path, settings: dict, specs: list[dict], grid_steps: list[int] | None = None,
@@ -189,28 +270,54 @@ def write_report(out: Path, settings: dict, specs: list[dict], grid_steps: list[
     key = quality_key([e for r in runs for e in r["evals"]])
     measures = IMAGE_MEASURES if key == "fid" else tuple(
         m for m in TOY_MEASURES if any(m in e for r in runs for e in r["evals"]))
-    rows, budget = summary_rows(grouped, measures, key)
+    trained = settings.get("budget_seconds") is not None
+    budget = float(settings["budget_seconds"]) if trained else derived_budget(grouped)
+    rows, step = step_rows(grouped, measures, key)
+    at_budget_rows = budget_rows(grouped, measures, budget, trained)
     save_curves(out / "curves.png", grouped, measures)
-    save_time_curves(out / "quality_vs_time.png", grouped, key)
-    iters = settings["iters"]
-    grid_steps = grid_steps or sorted({settings["sample_every"], iters // 2 // settings["sample_every"]
-                                       * settings["sample_every"], iters} - {0})
+    save_time_curves(out / "quality_vs_time.png", grouped, measures, budget)
+    grid_steps = grid_steps or _grid_rows(settings, grouped, trained)
     has_grids = save_grids(out / "grids.png", grouped, grid_steps)
     lines = [f"# Study: {', '.join(grouped)} on {settings['dataset']}", "",
              f"Settings: {json.dumps(settings)}.", ""]
     if wall_seconds is not None:
         lines += [f"Wall-clock time of this invocation: {wall_seconds / 60:.1f} min.", ""]
-    lines += [f"Equal steps: the measures at each run's last evaluation (mean ± std over seeds). "
-              f"Equal wall clock: {key} at the last evaluation within {budget:.0f} s of training "
-              "(the smallest mean training time of any variant). Spearman: the rank correlation "
-              "of the W estimate (mean over the steps since the previous evaluation) with "
-              f"{key} over the run; positive means the estimate falls as the samples improve.", ""]
-    lines += _markdown_table(rows, measures, key, budget)
-    lines += ["", "![curves](curves.png)", "", "![quality against time](quality_vs_time.png)", ""]
+    processes = _process_seconds(specs)
+    if processes:
+        lines += [f"Wall-clock time of the {len(processes)} finished runs' processes (start-up, "
+                  f"training, evaluation), summed: {sum(processes) / 60:.1f} min.", ""]
+    lines += ["## At equal generator steps", "",
+              f"The measures at step {step}, the last step every run evaluated (mean ± std over "
+              "seeds). Spearman: the rank correlation of the W estimate (mean over the steps "
+              f"since the previous evaluation) with {key} over the whole run; positive means the "
+              "estimate falls as the samples improve. s/step: training seconds per generator "
+              "step; eval share: evaluation time over training time.", ""]
+    lines += _step_table(rows, measures, key)
+    lines += ["", "![curves against generator steps](curves.png)", "",
+              "## At an equal wall-clock budget", ""]
+    if trained:
+        budget_text = (f"Every run trained until its training clock reached {budget:g} s "
+                       f"(`wgan.train --budget-seconds {budget:g}`, at most --iters "
+                       f"{settings['iters']} steps) and was evaluated at the step where it "
+                       "stopped.")
+    else:
+        budget_text = (f"Every run trained {settings['iters']} steps; the budget is read off them: "
+                       f"{budget:.0f} s, the smallest mean training time of any variant, each "
+                       "run scored at its last evaluation within it.")
+    lines += [budget_text + " Training seconds: the wall-clock time of the training loop "
+              "(steps, pictures, checkpoints) with evaluation and start-up excluded, counted "
+              "across resumes "
+              "(`train_seconds` in metrics.jsonl). Runs share the machine with whatever else "
+              "runs on it, so seconds are noisier than steps.", ""]
+    lines += _budget_table(at_budget_rows, measures)
+    lines += ["", "![quality against training seconds](quality_vs_time.png)", ""]
     if has_grids:
-        lines += [f"Seed 0's fixed-noise samples at steps {grid_steps}:", "", "![grids](grids.png)", ""]
+        shown = ", ".join("where the budget ended" if s == "end" else str(s) for s in grid_steps)
+        lines += [f"Seed 0's fixed-noise samples at steps {shown}:", "", "![grids](grids.png)", ""]
     write_text_atomic(out / "results.json", json.dumps(
-        {"settings": settings, "budget_seconds": budget, "quality": key, "rows": rows}, indent=1) + "\n")
+        {"settings": settings, "budget_seconds": budget, "budget_trained": trained,
+         "quality": key, "equal_steps": {"step": step, "rows": rows},
+         "equal_wall_clock": at_budget_rows}, indent=1) + "\n")
     report = out / "report.md"
     write_text_atomic(report, "\n".join(lines) + "\n")
     return report

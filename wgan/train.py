@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import logging
+import math
 import signal
 import sys
 from pathlib import Path
@@ -44,10 +45,13 @@ the run directory (--out):
   metrics.jsonl       one line per generator step: wasserstein (= E[D(real)] - E[D(fake)] of
                       the last critic step; for gan a logit gap), d_real, d_fake, critic_loss,
                       generator_loss, gradient_penalty, gp_grad_norm (mean ||grad_x D||),
-                      critic/generator_grad_norm, class losses (acgan), sec_per_step
+                      critic/generator_grad_norm, class losses (acgan), sec_per_step,
+                      train_seconds (the training clock at that step; see --budget-seconds)
   samples/step_XXXXXX.png   fixed-noise samples (rows by class for acgan; critic contours
                       with real and generated points for the 2-D datasets)
   losses.png, samples.gif, checkpoint.npz
+  summary.json        how the run ended: steps reached, training / evaluation seconds, and
+                      whether --iters or --budget-seconds stopped it
   run.log             what the terminal showed: start, resume, checkpoints, warnings, the end
   events.out.tfevents.*   TensorBoard: the metrics, the samples, the config
                       (tensorboard --logdir runs; --no-tensorboard: none)
@@ -61,6 +65,7 @@ examples:
   python -m wgan.train --model acgan --loss wgan --critic-boost --out runs/acgan
   python -m wgan.train --dataset 8gaussians --loss wgan-gp --out runs/8g
   python -m wgan.train --resume runs/wgangp --iters 40000      # continue, bit-exact
+  python -m wgan.train --loss wgan --model mlp --budget-seconds 600 --iters 100000 --out runs/10min
 
 exit status: 0 done; 1 error (data, a NaN/inf loss or divergence beyond --divergence-bound:
 the last good checkpoint is kept; a full disk, an unusable run directory); 2 bad options;
@@ -86,6 +91,17 @@ def _int_at_least(minimum: int, what: str):
 
 positive_int = _int_at_least(1, "positive")
 non_negative_int = _int_at_least(0, "non-negative")
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="minibatch size (default: the model's, see below)")
     opt.add_argument("--iters", type=positive_int, metavar="N",
                      help=f"generator steps to train for (default: {DEFAULT_ITERS})")
+    opt.add_argument("--budget-seconds", type=positive_seconds, metavar="S",
+                     help="also stop (cleanly: final checkpoint, samples, evaluation, summary.json) "
+                          "once the run has trained for S seconds of wall-clock time, counted "
+                          "across resumes; evaluation (--eval-every) is not counted. --iters "
+                          "stays an upper bound")
     opt.add_argument("--seed", type=non_negative_int,
                      help="seed of every random stream: init, noise, data order (default: 0)")
     opt.add_argument("--backend", choices=BACKENDS,
@@ -211,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
                      "python -m wgan.train --resume %s", name, result.step, result.run_dir,
                      result.run_dir)
             return 128 + result.signum
+        if result.status == "budget":
+            log.info("done: the budget of %g s reached at generator step %d (of --iters %d); "
+                     "outputs in %s", result.budget_seconds, result.step, result.iters,
+                     result.run_dir)
+            return 0
         log.info("done: %d generator steps; outputs in %s", result.step, result.run_dir)
         return 0
 
