@@ -43,7 +43,7 @@ from minigrad.backends import device_for_backend
 from . import losses, outputs
 from .config import NUM_CLASSES, RESUMABLE, Config, ConfigError
 from .data import Batches, ToyStream, load_images, scale_images, toy_batch
-from .models import MODELS, Dropout, ModelSpec, generate
+from .models import MODELS, ModelSpec, generate
 
 CHECKPOINT_FORMAT = "wgan-checkpoint-1"
 STREAMS = ("init", "noise", "data", "samples", "viz")
@@ -160,19 +160,6 @@ def grad_norm(module: nn.Module) -> minigrad.Tensor:
     return nn.utils.get_total_norm([p.grad for p in module.parameters() if p.grad is not None])
 
 
-# Layers that make one critic pass on cat(x, x_tilde) differ from the two passes D(x), D(x_tilde):
-# batch statistics mix the real and the generated samples, and dropout would draw its masks in
-# another order from the noise stream.  Per-sample layers (convs, LayerNorm, ...) are fine.
-BATCH_COUPLED = (nn.BatchNorm1d, nn.BatchNorm2d, nn.Dropout, Dropout)
-
-
-def scores_each_sample_alone(critic: nn.Module) -> bool:
-    """Whether ``critic`` scores every sample on its own, deterministically (none of its layers
-    is in :data:`BATCH_COUPLED`), so that one pass on a concatenated batch computes what
-    separate passes compute, to float rounding."""
-    return not any(isinstance(m, BATCH_COUPLED) for m in critic.modules())
-
-
 @contextlib.contextmanager
 def _frozen(module: nn.Module):
     """``module``'s parameters take no gradient (none is computed or accumulated) inside."""
@@ -209,9 +196,6 @@ class Trainer:
                                                       self.rng)
         self.generator.to(self.device)
         self.critic.to(self.device)
-        # D(x) and D(x_tilde) in one critic pass on cat(x, x_tilde) where that is the same
-        # math: half the calls, one weight-gradient accumulation instead of two
-        self.one_critic_pass = scores_each_sample_alone(self.critic)
         self.g_opt = _make_optimizer(config, self.generator.parameters())
         self.c_opt = _make_optimizer(config, self.critic.parameters())
         self.data = _data_stream(config, self.spec, np.random.default_rng(seeds["data"]), self.device)
@@ -247,7 +231,7 @@ class Trainer:
         with minigrad.no_grad():  # z ~ p(z); the critic's update needs no graph through G
             x_tilde = self.generator(self._latent())
         # L = D(x_tilde) - D(x) [+ lambda (||grad D(x_hat)||_2 - 1)^2], or the GAN's cross-entropy
-        loss, metrics = self._critic_objective(x, x_tilde, *self._critic_pair(x, x_tilde))
+        loss, metrics = self._critic_objective(x, x_tilde, self.critic(x), self.critic(x_tilde))
         self._update_critic(loss, metrics)  # w <- optimizer step on grad_w L; wgan: clip w
         return metrics
 
@@ -265,17 +249,6 @@ class Trainer:
         return self.critic(x)
 
     # ----- pieces of the steps ---------------------------------------------------------------
-    def _critic_pair(self, x: minigrad.Tensor, x_tilde: minigrad.Tensor):
-        """(D(x), D(x_tilde)), each what the critic returns for its batch: one pass on
-        cat(x, x_tilde), split, when ``one_critic_pass``; else two passes."""
-        if not self.one_critic_pass:
-            return self.critic(x), self.critic(x_tilde)
-        n = len(x)
-        both = self.critic(minigrad.cat([x, x_tilde]))
-        if isinstance(both, tuple):  # a two-headed critic: (scores, class logits)
-            return tuple(out[:n] for out in both), tuple(out[n:] for out in both)
-        return both[:n], both[n:]
-
     def _tensor(self, array) -> minigrad.Tensor:
         """A batch (already on the device when it comes from the data stream) as a tensor."""
         return minigrad.as_tensor(array, device=self.device)
@@ -382,7 +355,7 @@ class ConditionalTrainer(Trainer):
         x, y = self._tensor(real), self._tensor(real_labels)
         with minigrad.no_grad():
             x_tilde, y_tilde = self._generate()
-        (d_real, logits_real), (d_fake, logits_fake) = self._critic_pair(x, x_tilde)
+        (d_real, logits_real), (d_fake, logits_fake) = self.critic(x), self.critic(x_tilde)
         loss, metrics = self._critic_objective(x, x_tilde, d_real, d_fake)
         class_loss = losses.class_loss(logits_real, y) + losses.class_loss(logits_fake, y_tilde)
         metrics["critic_class_loss"] = class_loss.detach()
