@@ -22,7 +22,6 @@ THREADS = pin_threads_from_argv() if __name__ == "__main__" else None
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -32,7 +31,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks import harness, model, step  # noqa: E402
+from benchmarks import harness, model, report, step  # noqa: E402
 from benchmarks.frameworks import FRAMEWORKS, make_framework  # noqa: E402
 from kernels.threads import DEFAULT_THREADS  # noqa: E402
 
@@ -185,10 +184,8 @@ def main(argv: list[str] | None = None) -> int:
               "tiny_ops": tiny, "op_counts": counts}
     kind = args.machine_kind or machine.machine_kind(info)
     stem = f"dispatch_{kind}_{info['date']}_{args.threads}t"
-    args.out.mkdir(parents=True, exist_ok=True)
     text = markdown(result)
-    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=1))
-    (args.out / f"{stem}.md").write_text(text)
+    report.write_json_and_markdown(result, text, args.out, stem)
     print(text)
     print(f"wrote {args.out / stem}.json and .md", file=sys.stderr)
     return 0

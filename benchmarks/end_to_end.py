@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --data-dir {args.data_dir} is not a directory (the MNIST IDX files)",
               file=sys.stderr)
         return 2
-    from . import machine
+    from . import machine, report
 
     info = machine.machine_info("numpy", threads)
     collected = {b: {"train": [], "cycle": []} for b in args.batch_sizes}
@@ -396,10 +396,8 @@ def main(argv: list[str] | None = None) -> int:
               "raw": {str(b): c for b, c in collected.items()}}
     kind = args.machine_kind or machine.machine_kind(info)
     stem = f"end_to_end_{kind}_{info['date']}_{args.threads}t"
-    args.out.mkdir(parents=True, exist_ok=True)
     text = markdown(result)
-    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
-    (args.out / f"{stem}.md").write_text(text)
+    report.write_json_and_markdown(result, text, args.out, stem)
     print(text)
     print(f"wrote {args.out / stem}.json and .md", file=sys.stderr)
     return 0

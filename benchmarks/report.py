@@ -95,11 +95,21 @@ def chart(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def write_json_and_markdown(result: dict, text: str, out: Path, stem: str) -> list[Path]:
+    """Write ``result`` to ``stem``.json and ``text`` to ``stem``.md under ``out``, each via a
+    temp file and a rename (an interrupted run leaves no half-written result)."""
+    from wgan.outputs import write_text_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.json", out / f"{stem}.md"]
+    write_text_atomic(paths[0], json.dumps(result, indent=1, default=str) + "\n")
+    write_text_atomic(paths[1], text)
+    return paths
+
+
 def write_all(result: dict, out: Path, stem: str) -> list[Path]:
     """Write ``stem``.json, .md and .png under ``out``; returns the paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{stem}.json", out / f"{stem}.md", out / f"{stem}.png"]
-    paths[0].write_text(json.dumps(result, indent=1, default=str) + "\n")
-    paths[1].write_text(markdown(result))
+    paths = write_json_and_markdown(result, markdown(result), out, stem)
+    paths.append(out / f"{stem}.png")
     chart(result, paths[2])
     return paths
