@@ -182,12 +182,8 @@ def main(argv: list[str] | None = None) -> int:
               "settings": {"repeats": args.repeats, "calls": args.calls, "threads": args.threads,
                            "clock": "time.process_time"},
               "tiny_ops": tiny, "op_counts": counts}
-    kind = args.machine_kind or machine.machine_kind(info)
-    stem = f"dispatch_{kind}_{info['date']}_{args.threads}t"
-    text = markdown(result)
-    report.write_json_and_markdown(result, text, args.out, stem)
-    print(text)
-    print(f"wrote {args.out / stem}.json and .md", file=sys.stderr)
+    stem = report.result_stem("dispatch", info, args.threads, args.machine_kind)
+    report.publish(result, markdown(result), args.out, stem)
     return 0
 
 

@@ -394,12 +394,8 @@ def main(argv: list[str] | None = None) -> int:
                            "rounds": args.rounds, "steps": args.steps, "warmup": args.warmup,
                            "data_dir": str(args.data_dir), "limit_images": args.limit_images},
               "raw": {str(b): c for b, c in collected.items()}}
-    kind = args.machine_kind or machine.machine_kind(info)
-    stem = f"end_to_end_{kind}_{info['date']}_{args.threads}t"
-    text = markdown(result)
-    report.write_json_and_markdown(result, text, args.out, stem)
-    print(text)
-    print(f"wrote {args.out / stem}.json and .md", file=sys.stderr)
+    stem = report.result_stem("end_to_end", info, args.threads, args.machine_kind)
+    report.publish(result, markdown(result), args.out, stem)
     return 0
 
 

@@ -425,9 +425,8 @@ def run(suite: Suite, argv: list[str] | None, threads_info: dict) -> int:
         "notes": list(suite.notes),
         "rows": rows,
     }
-    kind = args.machine_kind or machine.machine_kind(info)
     dtype = "" if args.dtype == "float32" else f"_{args.dtype}"
-    stem = f"{suite.name}_{kind}_{info['date']}_{args.threads}t{dtype}"
+    stem = report.result_stem(suite.name, info, args.threads, args.machine_kind, dtype)
     paths = report.write_all(result, args.out, stem)
     print(report.markdown(result))
     for p in paths:

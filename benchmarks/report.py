@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from .machine import summary_lines
+from .machine import machine_kind, summary_lines
 
 METHOD = (
     "Times are per call: median [min, max] over the repeats; each sample is one or more "
@@ -93,6 +94,21 @@ def chart(result: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def result_stem(suite: str, info: dict, threads: int, kind: str | None = None,
+                tag: str = "") -> str:
+    """``<suite>_<machine kind>_<date>_<threads>t<tag>``, the name of a run's result files;
+    ``kind`` (--machine-kind) overrides the one read from ``info``."""
+    return f"{suite}_{kind or machine_kind(info)}_{info['date']}_{threads}t{tag}"
+
+
+def publish(result: dict, text: str, out: Path, stem: str) -> None:
+    """Write the JSON and Markdown (:func:`write_json_and_markdown`), print the Markdown, and
+    say where the files went on stderr."""
+    write_json_and_markdown(result, text, out, stem)
+    print(text)
+    print(f"wrote {out / stem}.json and .md", file=sys.stderr)
 
 
 def write_json_and_markdown(result: dict, text: str, out: Path, stem: str) -> list[Path]:

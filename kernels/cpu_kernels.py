@@ -13,9 +13,6 @@ import numpy as np
 from . import conv, cuda_reference
 from .conv import ConvGeometry
 
-if conv.NUMBA_AVAILABLE:
-    from . import numba_cpu as _numba_cpu
-
 
 class CpuKernels:
     """CPU kernels; ``conv_impl`` is 'numba' or 'numpy' (see :func:`kernels.dispatch.cpu_conv_impl`)."""
@@ -28,6 +25,12 @@ class CpuKernels:
         if conv_impl == "numba" and not conv.NUMBA_AVAILABLE:
             raise ValueError("impl='numba' requested but numba could not be imported")
         self.impl = conv_impl
+        if conv_impl == "numba":
+            from . import numba_cpu  # noqa: PLC0415 - imports numba, only for this choice
+
+            self._leaky_relu = numba_cpu.leaky_relu
+        else:
+            self._leaky_relu = cuda_reference.leaky_relu
 
     def conv2d(self, x, w, geom: ConvGeometry):
         """x (N, C, H, W), w (O, C, kH, kW) -> (N, O, Ho, Wo)."""
@@ -48,9 +51,7 @@ class CpuKernels:
         without ``with_mask``. With Numba one pass over memory (3.5x faster than the NumPy
         form at the critic's sizes, benchmarks/NOTES.md); else the CUDA kernel's NumPy
         reference, which gives the same values bit for bit."""
-        if self.impl == "numba":
-            return _numba_cpu.leaky_relu(x, negative_slope, with_mask)
-        return cuda_reference.leaky_relu(x, negative_slope, with_mask)
+        return self._leaky_relu(x, negative_slope, with_mask)
 
     @staticmethod
     def philox(xp, kind: str, shape: tuple, dtype, seed: int, offset: int) -> np.ndarray:

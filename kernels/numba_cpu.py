@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .cuda_reference import leaky_relu as _leaky_relu_reference
+
 __all__ = ["im2col", "col2im", "leaky_relu", "SUPPORTED_DTYPES"]
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -185,9 +187,7 @@ def leaky_relu(x: np.ndarray, negative_slope: float, with_mask: bool = True):
     Non-contiguous or non-float32/64 input takes the NumPy reference.
     """
     if x.dtype not in SUPPORTED_DTYPES or not x.flags.c_contiguous:
-        from .cuda_reference import leaky_relu as reference  # noqa: PLC0415 - rare path
-
-        return reference(x, negative_slope, with_mask)
+        return _leaky_relu_reference(x, negative_slope, with_mask)
     dtype = x.dtype.type
     # the reference's mask values: 1 -> 1 * (1 - s) + s and 0 -> 0 * (1 - s) + s, in x's dtype
     negative = dtype(negative_slope)

@@ -215,29 +215,31 @@ def budget_rows(grouped: dict[str, list[dict]], measures: tuple[str, ...], budge
     return rows
 
 
+def _table(head: list[str], body: list[list[str]]) -> list[str]:
+    """A Markdown table: the header, its rule, a line per row of cells."""
+    return ["| " + " | ".join(cells) + " |" for cells in [head, ["---"] * len(head), *body]]
+
+
 def _step_table(rows: list[dict], measures: tuple[str, ...], key: str) -> list[str]:
     head = ["variant", "seeds", "step"] + list(measures) + [f"Spearman(W, {key})", "s/step",
                                                            "eval share"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [row["variant"], str(row["seeds"]), str(row["step"])]
-        cells += [_mean_std(row[m]) for m in measures]
-        cells += [_mean_std(row["spearman"]), _mean_std(row["sec_per_step"]),
-                  _mean_std([100 * s for s in row["eval_share"]]) + "%"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    body = [[row["variant"], str(row["seeds"]), str(row["step"])]
+            + [_mean_std(row[m]) for m in measures]
+            + [_mean_std(row["spearman"]), _mean_std(row["sec_per_step"]),
+               _mean_std([100 * s for s in row["eval_share"]]) + "%"] for row in rows]
+    return _table(head, body)
 
 
 def _budget_table(rows: list[dict], measures: tuple[str, ...]) -> list[str]:
     head = ["variant", "seeds", "steps reached", "training s"] + list(measures)
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    body = []
     for row in rows:
         reached_iters = sum(s == "iters" for s in row["stopped_by"])
         steps = (_mean_std(row["steps"], whole=True)
                  + (f" ({reached_iters} hit --iters)" if reached_iters else ""))
-        cells = [row["variant"], str(row["seeds"]), steps, _mean_std(row["seconds"])]
-        lines.append("| " + " | ".join(cells + [_mean_std(row[m]) for m in measures]) + " |")
-    return lines
+        body.append([row["variant"], str(row["seeds"]), steps, _mean_std(row["seconds"])]
+                    + [_mean_std(row[m]) for m in measures])
+    return _table(head, body)
 
 
 def _grid_rows(settings: dict, grouped: dict[str, list[dict]], budgeted: bool) -> list:
